@@ -1,0 +1,1 @@
+"""mus: a self-hosted music library server."""

@@ -1,0 +1,76 @@
+"""Settings: every knob comes from the environment through this one object."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AppEnv(StrEnum):
+    """Where mus runs; production hides details that help in development."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; read once per process, overridable in tests."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    data_dir_path: Path = Field(default=Path("./data"), validation_alias="DATA_DIR_PATH")
+    music_dir_override: Path | None = Field(default=None, validation_alias="MUSIC_DIR_PATH")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "DRAGONFLY_URL"),
+    )
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    max_upload_size_mb: int = Field(default=200, ge=1, validation_alias="MAX_UPLOAD_SIZE_MB")
+    secret_key: str | None = Field(default=None, validation_alias="SECRET_KEY")
+    app_env: AppEnv = Field(default=AppEnv.DEVELOPMENT, validation_alias="APP_ENV")
+    event_channel: str = Field(default="mus:events", validation_alias="MUS_EVENT_CHANNEL")
+    queue_prefix: str = Field(default="mus", validation_alias="MUS_QUEUE_PREFIX")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def music_dir_path(self) -> Path:
+        """The library root: `MUSIC_DIR_PATH`, else `DATA_DIR_PATH/music`."""
+        return (self.music_dir_override or self.data_dir_path / "music").resolve()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def covers_dir_path(self) -> Path:
+        """Where extracted cover art lives (derived, never configured apart)."""
+        return (self.data_dir_path / "covers").resolve()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def database_dir_path(self) -> Path:
+        """Folder of the SQLite file and its WAL."""
+        return (self.data_dir_path / "database").resolve()
+
+    @property
+    def database_url(self) -> str:
+        """SQLAlchemy URL of the SQLite database shared by api and worker."""
+        return f"sqlite+aiosqlite:///{self.database_dir_path / 'mus.db'}"
+
+    @property
+    def max_upload_size_bytes(self) -> int:
+        """Upload limit in bytes, as the API enforces it while streaming."""
+        return self.max_upload_size_mb * 1024 * 1024
+
+    def ensure_directories(self) -> None:
+        """Create the data folders; start-up calls this before anything else."""
+        for path in (self.music_dir_path, self.covers_dir_path, self.database_dir_path):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""demo layer of mus."""

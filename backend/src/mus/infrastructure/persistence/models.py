@@ -1,0 +1,53 @@
+"""SQLAlchemy tables; the only place that knows column names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utc_now() -> datetime:
+    """Timestamps are stored in UTC, always timezone-aware in Python."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of mus tables."""
+
+
+class TrackRow(Base):
+    """Row of `tracks`; `file_path` is relative to the music root and unique."""
+
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_path: Mapped[str] = mapped_column(String, unique=True, index=True)
+    title: Mapped[str] = mapped_column(String)
+    artist: Mapped[str | None] = mapped_column(String, nullable=True)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+    has_cover: Mapped[bool] = mapped_column(Boolean, default=False)
+    inode: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    content_hash: Mapped[str | None] = mapped_column(String, nullable=True)
+    file_mtime: Mapped[float | None] = mapped_column(Float, nullable=True)
+    processing_status: Mapped[str] = mapped_column(String, default="PENDING", index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class PlayerStateRow(Base):
+    """The single row of `player_state` (id is always 1)."""
+
+    __tablename__ = "player_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    current_track_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    progress_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    volume: Mapped[float] = mapped_column(Float, default=1.0)
+    is_muted: Mapped[bool] = mapped_column(Boolean, default=False)
