@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, validation_alias="SECRET_KEY")
     app_env: AppEnv = Field(default=AppEnv.DEVELOPMENT, validation_alias="APP_ENV")
     event_channel: str = Field(default="mus:events", validation_alias="MUS_EVENT_CHANNEL")
-    queue_prefix: str = Field(default="mus", validation_alias="MUS_QUEUE_PREFIX")
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias="PORT")
+    watcher_enabled: bool = Field(default=True, validation_alias="MUS_WATCHER_ENABLED")
+    initial_scan_enabled: bool = Field(default=True, validation_alias="MUS_INITIAL_SCAN_ENABLED")
+    write_lock_grace_seconds: float = Field(
+        default=3.0, ge=0, validation_alias="MUS_WRITE_LOCK_GRACE_SECONDS"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
