@@ -1,0 +1,1 @@
+"""The job broker as a server: what it is, which version, whether mus's queues can run on it."""
