@@ -18,7 +18,11 @@ from mus.infrastructure.jobs.job_runtime import JobRuntime, get_job_runtime
 from mus.infrastructure.jobs.track_failure import record_failure
 from mus.infrastructure.persistence.player_state_repository import PlayerStateRepository
 from mus.infrastructure.persistence.track_repository import TrackRepository
-from mus.infrastructure.scanner.fast_metadata import EmptyAudioFileError, read_fast_metadata
+from mus.infrastructure.scanner.fast_metadata import (
+    EmptyAudioFileError,
+    NotARegularFileError,
+    read_fast_metadata,
+)
 from mus.infrastructure.scanner.library_path import PathOutsideLibraryError, relative_library_path
 
 logger = logging.getLogger(__name__)
@@ -42,7 +46,7 @@ async def index_file(file_path: str, *, job_name: str) -> JobResult:
         metadata = await asyncio.to_thread(
             read_fast_metadata, absolute, runtime.settings.music_dir_path
         )
-    except PathOutsideLibraryError as exc:
+    except (PathOutsideLibraryError, NotARegularFileError) as exc:
         return {"outcome": "rejected", "reason": str(exc)}
     except FileNotFoundError:
         return {"outcome": "missing"}

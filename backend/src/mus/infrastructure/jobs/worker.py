@@ -106,12 +106,13 @@ def worker_settings(queue: QueueName, **overrides: Any) -> dict[str, Any]:
             "on_shutdown",
             "job_serializer",
             "job_deserializer",
-            "redis_settings",
             "max_jobs",
             "keep_result",
             "poll_delay",
             "queue_name",
         )
     }
+    # Read now, not at import: an embedded worker follows the current environment.
+    settings["redis_settings"] = redis_settings(get_settings())
     settings.update(overrides)
     return settings

@@ -88,7 +88,7 @@ class TrackRepository:
     async def all_paths(self) -> dict[str, int]:
         """Every indexed path with its track id (prune and scan bookkeeping)."""
         result = await self.session.execute(select(TrackRow.file_path, TrackRow.id))
-        return dict(result.tuples())
+        return {row[0]: row[1] for row in result.all()}
 
     async def upsert_fast(self, metadata: FastMetadata) -> tuple[Track, bool]:
         """Insert or refresh one track; returns it and whether its content is new or changed."""
@@ -169,7 +169,7 @@ class TrackRepository:
                     TrackRow.file_path.in_(chunk)
                 )
             )
-            found.update(dict(result.tuples()))
+            found.update((row[0], row[1]) for row in result.all())
         return found
 
     async def mark_pending(self, track_id: int) -> int:

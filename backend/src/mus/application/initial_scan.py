@@ -1,0 +1,66 @@
+"""Start-up scan: index the folder fast, then hand the slow analysis to background jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from mus.application.job_queue import JobQueue
+from mus.core.config import Settings
+from mus.domain.track import ProcessingStatus
+from mus.infrastructure.jobs.job_catalogue import QueueName
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.persistence.track_repository import TrackRepository
+from mus.infrastructure.scanner.cover_store import CoverStore
+from mus.infrastructure.scanner.fast_scan import FastScanReport, fast_scan
+
+logger = logging.getLogger(__name__)
+
+SLOW_BATCH_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class InitialScanReport:
+    """The fast scan's counts and how many slow batch jobs were queued."""
+
+    fast_scan: FastScanReport
+    pending_tracks: int
+    slow_batches: int
+
+
+async def pending_track_ids(database: Database) -> list[int]:
+    """Tracks whose slow analysis has not run yet, in id order."""
+    async with database.session() as session:
+        tracks = await TrackRepository(session).list_tracks(status=ProcessingStatus.PENDING)
+    return sorted(track.id for track in tracks)
+
+
+async def run_initial_scan(
+    database: Database,
+    settings: Settings,
+    job_queue: JobQueue,
+    *,
+    batch_size: int = SLOW_BATCH_SIZE,
+) -> InitialScanReport:
+    """Fast scan (no per-track events), then one low-priority batch job per `batch_size` tracks."""
+    report = await fast_scan(database, settings.music_dir_path)
+    covers = CoverStore(settings.covers_dir_path)
+    for track_id in report.pruned_track_ids:
+        await asyncio.to_thread(covers.delete, track_id)
+    pending = await pending_track_ids(database)
+    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    for batch in batches:
+        await job_queue.enqueue(QueueName.LOW.value, "process_slow_metadata_batch", track_ids=batch)
+    logger.info(
+        "initial scan: %d found, %d indexed, %d pruned, %d pending in %d slow batches (%.1fs)",
+        report.found,
+        report.indexed,
+        report.pruned,
+        len(pending),
+        len(batches),
+        report.elapsed_seconds,
+    )
+    return InitialScanReport(
+        fast_scan=report, pending_tracks=len(pending), slow_batches=len(batches)
+    )

@@ -1,0 +1,252 @@
+"""Slow analysis of one track: ffprobe duration, ID3v2.3 tags, cover art, then COMPLETE.
+
+The body of the `process_slow_metadata` job, free of queue types, so every backend (and the
+inline `mus scan`) runs the same code and decides staleness the same way: a job carrying an
+older revision than the track's does nothing, and results are written only if the revision
+is still the one the analysis started from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from mus.core.config import Settings
+from mus.domain.track import Track, TrackError
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.persistence.track_repository import TrackRepository
+from mus.infrastructure.scanner.cover_store import CoverImageError, CoverStore
+from mus.infrastructure.scanner.duration_probe import AudioProbeError, probe_duration
+from mus.infrastructure.scanner.embedded_cover import (
+    UnreadableAudioError,
+    extract_embedded_cover,
+)
+from mus.infrastructure.scanner.fingerprint import fingerprint_open_file
+from mus.infrastructure.scanner.tag_normaliser import TagNormalisationError, normalise_tags
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_JOB_NAME = "process_slow_metadata"
+
+
+class AnalysisOutcome(StrEnum):
+    """What one analysis did; jobs report it and decide which event to publish from it."""
+
+    COMPLETE = "complete"
+    ERROR = "error"
+    STALE = "stale"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """The outcome with the track as it now stands (None when the row is gone)."""
+
+    track_id: int
+    outcome: AnalysisOutcome
+    track: Track | None
+    error: TrackError | None
+
+
+class TrackAnalysisError(Exception):
+    """A file problem that ends the analysis in ERROR; the message is shown to the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileFindings:
+    """What the blocking part of the analysis found and left on disk."""
+
+    has_cover: bool
+    content_hash: str
+    file_mtime: float
+    tags_rewritten: bool
+
+
+class _SupersededError(Exception):
+    """The track changed (or went) while we worked: roll back, write nothing."""
+
+
+async def analyse_track(
+    database: Database,
+    settings: Settings,
+    track_id: int,
+    *,
+    revision: int | None = None,
+    job_name: str = DEFAULT_JOB_NAME,
+) -> AnalysisResult:
+    """Analyse one track and record COMPLETE or ERROR; file problems never raise.
+
+    `revision` is the track revision the job was queued for; None (batch jobs, `mus scan`)
+    means "whatever the track is at now". Running it twice gives the same final state.
+    """
+    track = await _load(database, track_id)
+    if track is None:
+        return AnalysisResult(track_id, AnalysisOutcome.MISSING, None, None)
+    if revision is not None and revision != track.revision:
+        logger.info(
+            "%s: track %d is at revision %d, job was for %d: stale, skipped",
+            job_name,
+            track_id,
+            track.revision,
+            revision,
+        )
+        return AnalysisResult(track_id, AnalysisOutcome.STALE, track, None)
+    expected = track.revision
+    covers = CoverStore(settings.covers_dir_path)
+    path = settings.music_dir_path / track.file_path
+    try:
+        duration = await _probe(path, track.file_path)
+        superseded = await _unless_current(database, track_id, expected)
+        if superseded is not None:
+            return superseded
+        findings = await asyncio.to_thread(analyse_file, path, track.file_path, track_id, covers)
+    except TrackAnalysisError as exc:
+        return await _record_error(database, track_id, expected, job_name, str(exc))
+    except Exception as exc:
+        logger.exception("%s: unexpected error on track %d", job_name, track_id)
+        detail = str(exc) or type(exc).__name__
+        message = f"unexpected error analysing '{track.file_path}': {detail}"
+        return await _record_error(database, track_id, expected, job_name, message)
+    return await _record_complete(
+        database,
+        covers=covers,
+        track_id=track_id,
+        expected=expected,
+        duration=duration,
+        findings=findings,
+    )
+
+
+async def _load(database: Database, track_id: int) -> Track | None:
+    async with database.session() as session:
+        return await TrackRepository(session).get(track_id)
+
+
+async def _unless_current(
+    database: Database, track_id: int, expected: int
+) -> AnalysisResult | None:
+    """None while the track is still at `expected`; else the STALE or MISSING result."""
+    track = await _load(database, track_id)
+    if track is None:
+        return AnalysisResult(track_id, AnalysisOutcome.MISSING, None, None)
+    if track.revision != expected:
+        return AnalysisResult(track_id, AnalysisOutcome.STALE, track, None)
+    return None
+
+
+async def _probe(path: Path, relative_path: str) -> float:
+    """ffprobe duration; a vanished file is named as such rather than by ffprobe's wording."""
+    if not await asyncio.to_thread(path.is_file):
+        raise TrackAnalysisError(_missing_message(relative_path))
+    try:
+        return await probe_duration(path, display_name=relative_path)
+    except AudioProbeError as exc:
+        if not await asyncio.to_thread(path.is_file):
+            raise TrackAnalysisError(_missing_message(relative_path)) from exc
+        raise TrackAnalysisError(str(exc)) from exc
+
+
+def _missing_message(relative_path: str) -> str:
+    return f"file not found: {relative_path}"
+
+
+def analyse_file(path: Path, relative_path: str, track_id: int, covers: CoverStore) -> FileFindings:
+    """The blocking part: normalise tags, store or clear the cover, fingerprint the result.
+
+    A tag that cannot be rewritten (read-only library) or a broken embedded image only costs
+    that feature: the track still plays, so neither turns it into an ERROR.
+    """
+    try:
+        tags_rewritten = normalise_tags(path)
+    except TagNormalisationError as exc:
+        logger.warning("tags of %s left as they are: %s", relative_path, exc)
+        tags_rewritten = False
+    try:
+        image = extract_embedded_cover(path)
+    except FileNotFoundError as exc:
+        raise TrackAnalysisError(_missing_message(relative_path)) from exc
+    except UnreadableAudioError as exc:
+        logger.warning("no cover read from %s: %s", relative_path, exc)
+        image = None
+    has_cover = False
+    if image is not None:
+        try:
+            covers.save(track_id, image)
+            has_cover = True
+        except CoverImageError as exc:
+            logger.warning("embedded cover of %s ignored: %s", relative_path, exc)
+    if not has_cover:
+        covers.delete(track_id)
+    try:
+        # Fingerprint and mtime from one open file, taken after our own rewrite: the
+        # watcher's echo of that rewrite then finds the hash it already knows.
+        with path.open("rb") as file:
+            status = os.fstat(file.fileno())
+            content_hash = fingerprint_open_file(file, status.st_size)
+    except FileNotFoundError as exc:
+        raise TrackAnalysisError(_missing_message(relative_path)) from exc
+    return FileFindings(has_cover, content_hash, status.st_mtime, tags_rewritten)
+
+
+async def _record_complete(
+    database: Database,
+    *,
+    covers: CoverStore,
+    track_id: int,
+    expected: int,
+    duration: float,
+    findings: FileFindings,
+) -> AnalysisResult:
+    """mark_complete, kept only if the revision is still `expected` in the same transaction."""
+    try:
+        async with database.session() as session:
+            repo = TrackRepository(session)
+            # The UPDATE comes first so the check below runs under SQLite's write lock.
+            await repo.mark_complete(
+                track_id,
+                duration=duration,
+                has_cover=findings.has_cover,
+                content_hash=findings.content_hash,
+                file_mtime=findings.file_mtime,
+            )
+            track = await repo.get(track_id)
+            if track is None or track.revision != expected:
+                raise _SupersededError
+    except _SupersededError:
+        return await _after_superseded(database, covers, track_id)
+    return AnalysisResult(track_id, AnalysisOutcome.COMPLETE, track, None)
+
+
+async def _record_error(
+    database: Database, track_id: int, expected: int, job_name: str, message: str
+) -> AnalysisResult:
+    """mark_error with the reason, under the same revision guard as COMPLETE."""
+    error = TrackError(job_name=job_name, error_message=message, timestamp=datetime.now(UTC))
+    try:
+        async with database.session() as session:
+            repo = TrackRepository(session)
+            await repo.mark_error(track_id, error)
+            track = await repo.get(track_id)
+            if track is None or track.revision != expected:
+                raise _SupersededError
+    except _SupersededError:
+        return await _after_superseded(database, None, track_id)
+    logger.warning("%s: track %d failed: %s", job_name, track_id, message)
+    return AnalysisResult(track_id, AnalysisOutcome.ERROR, track, error)
+
+
+async def _after_superseded(
+    database: Database, covers: CoverStore | None, track_id: int
+) -> AnalysisResult:
+    """STALE with the track as it now is, or MISSING (and no orphan covers) if it is gone."""
+    track = await _load(database, track_id)
+    if track is None:
+        if covers is not None:
+            await asyncio.to_thread(covers.delete, track_id)
+        return AnalysisResult(track_id, AnalysisOutcome.MISSING, None, None)
+    return AnalysisResult(track_id, AnalysisOutcome.STALE, track, None)

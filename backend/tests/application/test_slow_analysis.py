@@ -1,0 +1,401 @@
+"""Slow analysis end to end on real files, real ffprobe and a real SQLite database."""
+
+# mutagen ships partial annotations (untyped constructors, Optional tags).
+# mypy: disable-error-code="no-untyped-call,index"
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import stat
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from mutagen.id3 import APIC, ID3, Encoding, PictureType
+from PIL import Image
+
+from mus.application.slow_analysis import AnalysisOutcome, analyse_track
+from mus.core.config import Settings
+from mus.demo.audio_generator import write_audio
+from mus.demo.audio_spec import AudioFormat, AudioSpec, CoverSpec
+from mus.domain.track import ProcessingStatus, Track
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.persistence.models import TrackRow
+from mus.infrastructure.persistence.track_repository import TrackRepository
+from mus.infrastructure.scanner.cover_store import CoverStore
+from mus.infrastructure.scanner.duration_probe import (
+    FFPROBE_PATH_ENV,
+    reset_missing_ffprobe_warning,
+)
+from mus.infrastructure.scanner.fast_metadata import read_fast_metadata
+from mus.infrastructure.scanner.fingerprint import content_fingerprint
+
+TOLERANCE_SECONDS = 0.05
+
+
+@pytest.fixture(autouse=True)
+def _real_ffprobe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv(FFPROBE_PATH_ENV, raising=False)
+    reset_missing_ffprobe_warning()
+    yield
+    reset_missing_ffprobe_warning()
+
+
+@pytest.fixture
+def library_settings(tmp_path: Path) -> Settings:
+    value = Settings(DATA_DIR_PATH=tmp_path / "data", MUSIC_DIR_PATH=tmp_path / "music")
+    value.ensure_directories()
+    return value
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+    await database.create_tables()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def index(db: Database, settings: Settings, spec: AudioSpec) -> Track:
+    """Write the file and insert its row PENDING, as a scan would."""
+    return await register(db, settings, write_audio(spec, settings.music_dir_path))
+
+
+async def register(db: Database, settings: Settings, path: Path) -> Track:
+    """Insert the row of a file already in the library, PENDING with its fast metadata."""
+    metadata = await asyncio.to_thread(read_fast_metadata, path, settings.music_dir_path)
+    async with db.session() as session:
+        row = TrackRow(
+            file_path=metadata.file_path,
+            title=metadata.title,
+            artist=metadata.artist,
+            duration=metadata.duration,
+            inode=metadata.inode,
+            file_mtime=metadata.mtime,
+            content_hash=metadata.content_hash,
+            processing_status=ProcessingStatus.PENDING.value,
+            revision=0,
+            has_cover=False,
+        )
+        session.add(row)
+        await session.flush()
+        track = await TrackRepository(session).get(row.id)
+    assert track is not None and track.processing_status is ProcessingStatus.PENDING
+    return track
+
+
+async def load(db: Database, track_id: int) -> Track | None:
+    async with db.session() as session:
+        return await TrackRepository(session).get(track_id)
+
+
+def covers(settings: Settings) -> CoverStore:
+    return CoverStore(settings.covers_dir_path)
+
+
+async def test_complete_records_duration_cover_and_the_rewritten_fingerprint(
+    db: Database, library_settings: Settings
+) -> None:
+    spec = AudioSpec(
+        "Ryuichi/坂本龍一.mp3",
+        "mp3",
+        title="坂本龍一",
+        artist="Мумий Тролль",
+        album="Sigur Rós",
+        duration_seconds=2.5,
+        cover=CoverSpec(width=600, height=400),
+    )
+    before = await index(db, library_settings, spec)
+    path = library_settings.music_dir_path / spec.relative_path
+
+    result = await analyse_track(db, library_settings, before.id, revision=before.revision)
+
+    assert result.outcome is AnalysisOutcome.COMPLETE
+    assert result.error is None
+    track = result.track
+    assert track is not None and track == await load(db, before.id)
+    assert track.processing_status is ProcessingStatus.COMPLETE
+    assert track.duration == pytest.approx(2.5, abs=TOLERANCE_SECONDS)
+    assert track.has_cover is True
+    assert track.last_error is None
+    assert track.revision == before.revision
+    # The normaliser rewrote the file; the row knows the new bytes.
+    assert ID3(path).version == (2, 3, 0)
+    assert ID3(path)["TIT2"].text == ["坂本龍一"]
+    assert track.content_hash == content_fingerprint(path) != before.content_hash
+    assert track.file_mtime == path.stat().st_mtime
+    store = covers(library_settings)
+    assert Image.open(store.path(track.id, "original")).size == (600, 400)
+    assert Image.open(store.path(track.id, "small")).size == (200, 133)
+
+
+async def test_normaliser_write_is_recognised_as_an_echo(
+    db: Database, library_settings: Settings
+) -> None:
+    spec = AudioSpec("a.mp3", "mp3", title="Echo", artist="Test")
+    track = await index(db, library_settings, spec)
+    await analyse_track(db, library_settings, track.id, revision=track.revision)
+    # What the watcher's handle_file_modified would read after our rewrite.
+    path = library_settings.music_dir_path / spec.relative_path
+    metadata = await asyncio.to_thread(read_fast_metadata, path, library_settings.music_dir_path)
+    after = await load(db, track.id)
+    assert after is not None and after.processing_status is ProcessingStatus.COMPLETE
+    assert after.content_hash != track.content_hash  # the file really was rewritten
+    # The upsert compares exactly these: equal means "unchanged", no new PENDING round.
+    assert (metadata.content_hash, metadata.mtime) == (after.content_hash, after.file_mtime)
+
+
+@pytest.mark.parametrize("audio_format", ["flac", "ogg", "m4a", "wav"])
+async def test_each_format_completes_with_its_cover(
+    db: Database, library_settings: Settings, audio_format: AudioFormat
+) -> None:
+    spec = AudioSpec(
+        f"a.{audio_format}",
+        audio_format,
+        title="T",
+        duration_seconds=1.5,
+        cover=CoverSpec(width=300, height=300, image_format="PNG"),
+    )
+    before = await index(db, library_settings, spec)
+    result = await analyse_track(db, library_settings, before.id)
+    assert result.outcome is AnalysisOutcome.COMPLETE
+    assert result.track is not None
+    assert result.track.duration == pytest.approx(1.5, abs=TOLERANCE_SECONDS)
+    assert result.track.has_cover is True
+    # Nothing to normalise outside MP3: the file and its fingerprint are untouched.
+    assert result.track.content_hash == before.content_hash
+    with Image.open(covers(library_settings).path(before.id, "small")) as small:
+        assert (small.format, small.size) == ("WEBP", (200, 200))
+
+
+async def test_no_cover_clears_old_cover_files(db: Database, library_settings: Settings) -> None:
+    track = await index(db, library_settings, AudioSpec("plain.flac", "flac", title="Plain"))
+    store = covers(library_settings)
+    await asyncio.to_thread(store.save, track.id, png_bytes())  # left by an earlier version
+    assert store.exists(track.id)
+    result = await analyse_track(db, library_settings, track.id)
+    assert result.outcome is AnalysisOutcome.COMPLETE
+    assert result.track is not None and result.track.has_cover is False
+    assert not store.path(track.id, "original").exists()
+    assert not store.path(track.id, "small").exists()
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (10, 10), (1, 2, 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_broken_embedded_image_completes_without_cover(
+    db: Database, library_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = AudioSpec("bad-art.mp3", "mp3", title="Bad art")
+    path = write_audio(spec, library_settings.music_dir_path)
+    tags = ID3(path)
+    tags.add(
+        APIC(
+            encoding=Encoding.UTF8,
+            mime="image/jpeg",
+            type=PictureType.COVER_FRONT,
+            data=b"these bytes are no jpeg",
+        )
+    )
+    tags.save(path)
+    track = await register(db, library_settings, path)
+    with caplog.at_level(logging.WARNING):
+        result = await analyse_track(db, library_settings, track.id)
+    assert result.outcome is AnalysisOutcome.COMPLETE
+    assert result.track is not None and result.track.has_cover is False
+    assert not covers(library_settings).exists(track.id)
+    assert any("embedded cover of bad-art.mp3 ignored" in r.getMessage() for r in caplog.records)
+
+
+async def test_corrupt_audio_ends_in_error_with_a_readable_message(
+    db: Database, library_settings: Settings
+) -> None:
+    track = await index(db, library_settings, AudioSpec("Album/broken.m4a", "m4a", corrupt=True))
+    started = datetime.now(UTC)
+    result = await analyse_track(db, library_settings, track.id, revision=track.revision)
+    assert result.outcome is AnalysisOutcome.ERROR
+    stored = await load(db, track.id)
+    assert stored is not None and stored == result.track
+    assert stored.processing_status is ProcessingStatus.ERROR
+    assert stored.last_error is not None
+    assert stored.last_error == result.error
+    assert stored.last_error.job_name == "process_slow_metadata"
+    assert stored.last_error.error_message == (
+        "ffprobe could not read 'Album/broken.m4a': "
+        "Invalid data found when processing input (moov atom not found)"
+    )
+    assert started - timedelta(seconds=1) <= stored.last_error.timestamp <= datetime.now(UTC)
+
+
+async def test_vanished_file_ends_in_error(db: Database, library_settings: Settings) -> None:
+    spec = AudioSpec("sub/gone.ogg", "ogg", title="Gone")
+    track = await index(db, library_settings, spec)
+    (library_settings.music_dir_path / spec.relative_path).unlink()
+    result = await analyse_track(db, library_settings, track.id, job_name="mus scan")
+    assert result.outcome is AnalysisOutcome.ERROR
+    assert result.error is not None
+    assert result.error.error_message == "file not found: sub/gone.ogg"
+    assert result.error.job_name == "mus scan"
+    stored = await load(db, track.id)
+    assert stored is not None and stored.processing_status is ProcessingStatus.ERROR
+
+
+async def test_stale_revision_does_nothing(db: Database, library_settings: Settings) -> None:
+    spec = AudioSpec("a.mp3", "mp3", title="Stale", cover=CoverSpec(width=50, height=50))
+    track = await index(db, library_settings, spec)
+    async with db.session() as session:
+        current = await TrackRepository(session).mark_pending(track.id)
+    before = await load(db, track.id)
+    path = library_settings.music_dir_path / spec.relative_path
+    file_before = path.read_bytes()
+
+    result = await analyse_track(db, library_settings, track.id, revision=current - 1)
+
+    assert result.outcome is AnalysisOutcome.STALE
+    assert result.error is None
+    assert result.track == before
+    assert await load(db, track.id) == before
+    assert path.read_bytes() == file_before
+    assert not covers(library_settings).exists(track.id)
+
+
+async def test_missing_row(db: Database, library_settings: Settings) -> None:
+    result = await analyse_track(db, library_settings, 4242, revision=0)
+    assert (result.track_id, result.outcome, result.track, result.error) == (
+        4242,
+        AnalysisOutcome.MISSING,
+        None,
+        None,
+    )
+
+
+async def test_running_twice_gives_the_same_state(db: Database, library_settings: Settings) -> None:
+    spec = AudioSpec("twice.mp3", "mp3", title="Twice", cover=CoverSpec(width=320, height=240))
+    track = await index(db, library_settings, spec)
+    path = library_settings.music_dir_path / spec.relative_path
+    store = covers(library_settings)
+
+    first = await analyse_track(db, library_settings, track.id, revision=track.revision)
+    file_after_first = path.read_bytes()
+    covers_after_first = store.path(track.id, "original").read_bytes()
+    second = await analyse_track(db, library_settings, track.id, revision=track.revision)
+
+    assert first.outcome is second.outcome is AnalysisOutcome.COMPLETE
+    assert first.track is not None and second.track is not None
+    assert replace(second.track, updated_at=first.track.updated_at) == first.track
+    assert path.read_bytes() == file_after_first
+    assert store.path(track.id, "original").read_bytes() == covers_after_first
+
+
+async def test_missing_ffprobe_falls_back_to_mutagen_with_one_warning(
+    db: Database,
+    library_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv(FFPROBE_PATH_ENV, str(tmp_path / "not-installed" / "ffprobe"))
+    first = await index(db, library_settings, AudioSpec("a.flac", "flac", duration_seconds=2.0))
+    second = await index(db, library_settings, AudioSpec("b.wav", "wav", duration_seconds=1.0))
+    with caplog.at_level(logging.WARNING):
+        results = [await analyse_track(db, library_settings, t.id) for t in (first, second)]
+    assert [r.outcome for r in results] == [AnalysisOutcome.COMPLETE] * 2
+    assert results[0].track is not None and results[1].track is not None
+    assert results[0].track.duration == pytest.approx(2.0, abs=TOLERANCE_SECONDS)
+    assert results[1].track.duration == pytest.approx(1.0, abs=TOLERANCE_SECONDS)
+    warnings = [r for r in caplog.records if "ffprobe not found" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+
+
+async def test_unexpected_failure_is_recorded_not_raised(
+    db: Database, library_settings: Settings
+) -> None:
+    # The covers folder is a file: saving the cover fails in a way nobody planned for.
+    library_settings.covers_dir_path.rmdir()
+    library_settings.covers_dir_path.write_text("not a folder")
+    spec = AudioSpec("a.flac", "flac", cover=CoverSpec(width=40, height=40))
+    track = await index(db, library_settings, spec)
+    result = await analyse_track(db, library_settings, track.id)
+    assert result.outcome is AnalysisOutcome.ERROR
+    assert result.error is not None
+    assert result.error.error_message.startswith("unexpected error analysing 'a.flac': ")
+    stored = await load(db, track.id)
+    assert stored is not None and stored.last_error == result.error
+
+
+class GatedFfprobe:
+    """A real ffprobe behind a gate: the test acts while the analysis is mid-flight."""
+
+    def __init__(self, folder: Path) -> None:
+        self.started = folder / "started"
+        self.release = folder / "release"
+        self.binary = folder / "ffprobe"
+        self.binary.write_text(
+            "#!/bin/sh\n"
+            f"touch '{self.started}'\n"
+            f"while [ ! -e '{self.release}' ]; do sleep 0.01; done\n"
+            'exec ffprobe "$@"\n'
+        )
+        self.binary.chmod(self.binary.stat().st_mode | stat.S_IXUSR)
+
+    async def wait_started(self) -> None:
+        async with asyncio.timeout(10):
+            # The signal is a file touched by another process: polling is the way.
+            while not self.started.exists():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+
+    def open(self) -> None:
+        self.release.touch()
+
+
+async def test_modification_during_analysis_makes_it_stale(
+    db: Database, library_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = GatedFfprobe(tmp_path)
+    monkeypatch.setenv(FFPROBE_PATH_ENV, str(gate.binary))
+    spec = AudioSpec("a.mp3", "mp3", title="Raced", cover=CoverSpec(width=40, height=40))
+    track = await index(db, library_settings, spec)
+    path = library_settings.music_dir_path / spec.relative_path
+    file_before = path.read_bytes()
+
+    analysis = asyncio.create_task(
+        analyse_track(db, library_settings, track.id, revision=track.revision)
+    )
+    await gate.wait_started()
+    async with db.session() as session:
+        await TrackRepository(session).mark_pending(track.id)
+    superseding = await load(db, track.id)
+    gate.open()
+    result = await analysis
+
+    assert result.outcome is AnalysisOutcome.STALE
+    assert result.track == superseding
+    assert await load(db, track.id) == superseding
+    assert path.read_bytes() == file_before
+    assert not covers(library_settings).exists(track.id)
+
+
+async def test_row_deleted_during_analysis_is_missing(
+    db: Database, library_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = GatedFfprobe(tmp_path)
+    monkeypatch.setenv(FFPROBE_PATH_ENV, str(gate.binary))
+    track = await index(db, library_settings, AudioSpec("a.ogg", "ogg", title="Deleted"))
+    analysis = asyncio.create_task(analyse_track(db, library_settings, track.id))
+    await gate.wait_started()
+    async with db.session() as session:
+        await TrackRepository(session).delete(track.id)
+    gate.open()
+    result = await analysis
+    assert (result.outcome, result.track) == (AnalysisOutcome.MISSING, None)
+    assert await load(db, track.id) is None

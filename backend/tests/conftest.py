@@ -1,0 +1,80 @@
+"""Shared fixtures: a real Redis database, real SQLite, settings pointing at a temp data dir."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from mus.core.config import Settings, get_settings
+from mus.infrastructure.persistence.database import Database
+
+TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> str:
+    """The Redis the tests use; a missing server is a clear failure, never a skip."""
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"these tests need a real Redis >= 7 at {TEST_REDIS_URL} ({exc}); start one with "
+            "`redis-server --daemonize yes --port 6379` or set MUS_TEST_REDIS_URL",
+            pytrace=False,
+        )
+    finally:
+        client.close()
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """A flushed Redis database for one test, flushed again after it."""
+    client = redis.Redis.from_url(redis_server_url)
+    client.flushdb()
+    try:
+        yield redis_server_url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings on a temp data dir and the test Redis, also seen by `get_settings()`."""
+    data_dir = tmp_path / "data"
+    channel = f"mus:test-events:{uuid.uuid4().hex}"
+    monkeypatch.setenv("DATA_DIR_PATH", str(data_dir))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MUS_EVENT_CHANNEL", channel)
+    monkeypatch.setenv("MUS_WATCHER_ENABLED", "false")
+    monkeypatch.setenv("MUS_INITIAL_SCAN_ENABLED", "false")
+    monkeypatch.delenv("MUSIC_DIR_PATH", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    value = get_settings()
+    value.ensure_directories()
+    return value
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_cache() -> Iterator[None]:
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The real SQLite database of `settings`, tables created."""
+    db = Database(settings.database_url)
+    await db.create_tables()
+    try:
+        yield db
+    finally:
+        await db.dispose()
