@@ -9,8 +9,8 @@ is still the one the analysis started from.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,8 +26,13 @@ from mus.infrastructure.scanner.embedded_cover import (
     UnreadableAudioError,
     extract_embedded_cover,
 )
-from mus.infrastructure.scanner.fingerprint import fingerprint_open_file
+from mus.infrastructure.scanner.fast_metadata import (
+    EmptyAudioFileError,
+    NotARegularFileError,
+    read_fast_metadata,
+)
 from mus.infrastructure.scanner.tag_normaliser import TagNormalisationError, normalise_tags
+from mus.infrastructure.write_lock import WriteKind, WriteLock
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,8 @@ class FileFindings:
     content_hash: str
     file_mtime: float
     tags_rewritten: bool
+    title: str
+    artist: str | None
 
 
 class _SupersededError(Exception):
@@ -78,11 +85,14 @@ async def analyse_track(
     *,
     revision: int | None = None,
     job_name: str = DEFAULT_JOB_NAME,
+    write_lock: WriteLock | None = None,
 ) -> AnalysisResult:
     """Analyse one track and record COMPLETE or ERROR; file problems never raise.
 
     `revision` is the track revision the job was queued for; None (batch jobs, `mus scan`)
     means "whatever the track is at now". Running it twice gives the same final state.
+    With a `write_lock` (jobs have one; `mus scan` runs without a watcher) the file is
+    held while its tags are rewritten, so the watcher ignores that echo.
     """
     track = await _load(database, track_id)
     if track is None:
@@ -104,7 +114,14 @@ async def analyse_track(
         superseded = await _unless_current(database, track_id, expected)
         if superseded is not None:
             return superseded
-        findings = await asyncio.to_thread(analyse_file, path, track.file_path, track_id, covers)
+        async with (
+            write_lock.hold([track.file_path], WriteKind.CONTENT)
+            if write_lock
+            else contextlib.nullcontext()
+        ):
+            findings = await asyncio.to_thread(
+                analyse_file, path, settings.music_dir_path, track_id, covers
+            )
     except TrackAnalysisError as exc:
         return await _record_error(database, track_id, expected, job_name, str(exc))
     except Exception as exc:
@@ -155,12 +172,13 @@ def _missing_message(relative_path: str) -> str:
     return f"file not found: {relative_path}"
 
 
-def analyse_file(path: Path, relative_path: str, track_id: int, covers: CoverStore) -> FileFindings:
-    """The blocking part: normalise tags, store or clear the cover, fingerprint the result.
+def analyse_file(path: Path, music_root: Path, track_id: int, covers: CoverStore) -> FileFindings:
+    """The blocking part: normalise tags, store or clear the cover, re-read what is now there.
 
     A tag that cannot be rewritten (read-only library) or a broken embedded image only costs
     that feature: the track still plays, so neither turns it into an ERROR.
     """
+    relative_path = path.relative_to(music_root).as_posix()
     try:
         tags_rewritten = normalise_tags(path)
     except TagNormalisationError as exc:
@@ -183,14 +201,22 @@ def analyse_file(path: Path, relative_path: str, track_id: int, covers: CoverSto
     if not has_cover:
         covers.delete(track_id)
     try:
-        # Fingerprint and mtime from one open file, taken after our own rewrite: the
-        # watcher's echo of that rewrite then finds the hash it already knows.
-        with path.open("rb") as file:
-            status = os.fstat(file.fileno())
-            content_hash = fingerprint_open_file(file, status.st_size)
+        # Tags, fingerprint and mtime as they are after our own rewrite: the watcher's echo
+        # of that rewrite then finds the hash it already knows, and a file replaced behind
+        # the watcher's back (then requeued) shows its own title and artist.
+        now = read_fast_metadata(path, music_root)
     except FileNotFoundError as exc:
         raise TrackAnalysisError(_missing_message(relative_path)) from exc
-    return FileFindings(has_cover, content_hash, status.st_mtime, tags_rewritten)
+    except (EmptyAudioFileError, NotARegularFileError) as exc:
+        raise TrackAnalysisError(str(exc)) from exc
+    return FileFindings(
+        has_cover=has_cover,
+        content_hash=now.content_hash,
+        file_mtime=now.mtime,
+        tags_rewritten=tags_rewritten,
+        title=now.title,
+        artist=now.artist,
+    )
 
 
 async def _record_complete(
@@ -213,6 +239,8 @@ async def _record_complete(
                 has_cover=findings.has_cover,
                 content_hash=findings.content_hash,
                 file_mtime=findings.file_mtime,
+                title=findings.title,
+                artist=findings.artist,
             )
             track = await repo.get(track_id)
             if track is None or track.revision != expected:

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from enum import StrEnum
 
 from redis.asyncio import Redis
 
 DEFAULT_TTL_SECONDS = 10.0
 
+# The only job a content-only write can echo as: the file is still there, changed.
+CONTENT_ECHO_TASKS = frozenset({"handle_file_modified"})
+
+
+class WriteKind(StrEnum):
+    """What mus did to a path, hence which of the watcher's events are its echo."""
+
+    CONTENT = "content"  # rewrote bytes in place (tag edits, ID3v2.3 normalisation)
+    ANY = "any"  # created, moved or deleted the file
+
 
 class WriteLock:
-    """`async with lock.hold(paths)`: the watcher skips events for those paths meanwhile.
+    """`async with lock.hold(paths, kind)`: the watcher skips those paths' echoes meanwhile.
 
     The key outlives the write by a grace period because the watcher reports a change
-    only after its debounce; the TTL bounds how long a crash can mute a path.
+    only after its debounce; the TTL bounds how long a crash can mute a path. A content
+    write mutes only modifications: a user deleting or moving the file at that moment is
+    still seen.
     """
 
     def __init__(self, redis: Redis, prefix: str = "mus:write-lock", grace_seconds: float = 3.0):
@@ -27,13 +40,16 @@ class WriteLock:
 
     @asynccontextmanager
     async def hold(
-        self, relative_paths: Iterable[str], ttl_seconds: float = DEFAULT_TTL_SECONDS
+        self,
+        relative_paths: Iterable[str],
+        kind: WriteKind = WriteKind.ANY,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
     ) -> AsyncIterator[None]:
         keys = [self._key(path) for path in relative_paths]
         ttl_ms = int(ttl_seconds * 1000)
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.set(key, "1", px=ttl_ms)
+                pipe.set(key, kind.value, px=ttl_ms)
             await pipe.execute()
         try:
             yield
@@ -44,5 +60,20 @@ class WriteLock:
                     pipe.pexpire(key, grace_ms)
                 await pipe.execute()
 
+    async def kind_of(self, relative_path: str) -> WriteKind | None:
+        """The kind of write mus holds (or just did) on the path, if any."""
+        value = await self.redis.get(self._key(relative_path))
+        if value is None:
+            return None
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        return WriteKind(text) if text in WriteKind._value2member_map_ else WriteKind.ANY
+
     async def is_locked(self, relative_path: str) -> bool:
-        return bool(await self.redis.exists(self._key(relative_path)))
+        return await self.kind_of(relative_path) is not None
+
+    async def mutes(self, relative_path: str, task_name: str) -> bool:
+        """Whether a watcher job `task_name` on the path is the echo of mus's own write."""
+        kind = await self.kind_of(relative_path)
+        if kind is None:
+            return False
+        return kind is WriteKind.ANY or task_name in CONTENT_ECHO_TASKS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from arq import ArqRedis
@@ -221,3 +222,41 @@ async def test_rename_onto_an_existing_file_or_outside_is_an_error_and_loses_not
     assert track.last_error.job_name == "update_track_path_by_id"
     assert "escape" in track.last_error.error_message or "outside" in track.last_error.error_message
     assert (await events.types()).count("track_error") == 2
+
+
+async def test_concurrent_events_for_one_path_add_the_track_once(
+    runtime: JobRuntime, arq_pool: ArqRedis, events: EventTap
+) -> None:
+    write_audio(SONG, library(runtime))
+    results = await asyncio.gather(
+        handle_file_created(file_path=SONG.relative_path),
+        handle_file_created(file_path=SONG.relative_path),
+        handle_file_modified(file_path=SONG.relative_path),
+    )
+    assert sorted(result["outcome"] for result in results) == ["added", "unchanged", "unchanged"]
+    assert len(await queued_jobs(arq_pool, "low_priority")) == 1
+    assert await events.types() == ["track_added"]
+
+
+async def test_a_move_onto_changed_content_is_reindexed(
+    runtime: JobRuntime, arq_pool: ArqRedis
+) -> None:
+    path = write_audio(SONG, library(runtime))
+    created = await handle_file_created(file_path=SONG.relative_path)
+    track_id = created["track_id"]
+    # Another file with the old one's inode (ext4 reuses freed inodes) or an edited copy.
+    new_path = library(runtime) / "Nina Simone" / "Other.mp3"
+    path.rename(new_path)
+    write_audio(
+        AudioSpec("Nina Simone/Other.mp3", "mp3", title="Other", artist="Nina"), library(runtime)
+    )
+    result = await handle_file_moved(src_path=SONG.relative_path, dest_path="Nina Simone/Other.mp3")
+    assert result == {"outcome": "moved", "track_id": track_id, "content": "updated"}
+    track = await track_at(runtime, "Nina Simone/Other.mp3")
+    assert track is not None
+    assert (track.id, track.title, track.processing_status) == (
+        track_id,
+        "Other",
+        ProcessingStatus.PENDING,
+    )
+    assert len(await queued_jobs(arq_pool, "low_priority")) == 2

@@ -15,6 +15,7 @@ from mus.domain.track import Track
 from mus.infrastructure.events.event_publisher import EventType
 from mus.infrastructure.jobs.job_catalogue import QueueName
 from mus.infrastructure.jobs.job_runtime import JobRuntime, get_job_runtime
+from mus.infrastructure.jobs.path_mutex import path_mutex
 from mus.infrastructure.jobs.track_failure import record_failure
 from mus.infrastructure.persistence.player_state_repository import PlayerStateRepository
 from mus.infrastructure.persistence.track_repository import TrackRepository
@@ -41,6 +42,11 @@ def library_file(runtime: JobRuntime, file_path: str) -> Path:
 async def index_file(file_path: str, *, job_name: str) -> JobResult:
     """Read fast metadata and upsert; queue slow analysis when the content is new or changed."""
     runtime = get_job_runtime()
+    async with path_mutex(runtime.redis, [file_path]):
+        return await _index_file(runtime, file_path, job_name)
+
+
+async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> JobResult:
     try:
         absolute = library_file(runtime, file_path)
         metadata = await asyncio.to_thread(
@@ -92,6 +98,11 @@ async def forget_track(runtime: JobRuntime, track: Track) -> None:
 async def handle_file_deleted(file_path: str) -> JobResult:
     """A file left the music folder; a file that is back by now is kept."""
     runtime = get_job_runtime()
+    async with path_mutex(runtime.redis, [file_path]):
+        return await _forget_deleted_file(runtime, file_path)
+
+
+async def _forget_deleted_file(runtime: JobRuntime, file_path: str) -> JobResult:
     async with runtime.database.session() as session:
         track = await TrackRepository(session).get_by_path(file_path)
     if track is None:
@@ -109,13 +120,20 @@ async def handle_file_moved(src_path: str, dest_path: str) -> JobResult:
         destination = library_file(runtime, dest_path)
     except PathOutsideLibraryError as exc:
         return {"outcome": "rejected", "reason": str(exc)}
+    async with path_mutex(runtime.redis, [src_path, dest_path]):
+        return await _follow_move(runtime, src_path, dest_path, destination)
+
+
+async def _follow_move(
+    runtime: JobRuntime, src_path: str, dest_path: str, destination: Path
+) -> JobResult:
     async with runtime.database.session() as session:
         repo = TrackRepository(session)
         track = await repo.get_by_path(src_path)
         occupant = await repo.get_by_path(dest_path)
     if track is None:
-        return await index_file(dest_path, job_name="handle_file_moved")
-    if not destination.exists():
+        return await _index_file(runtime, dest_path, "handle_file_moved")
+    if not await asyncio.to_thread(destination.exists):
         return {"outcome": "missing", "track_id": track.id}
     if occupant is not None and occupant.id != track.id:
         await forget_track(runtime, occupant)
@@ -128,6 +146,11 @@ async def handle_file_moved(src_path: str, dest_path: str) -> JobResult:
         moved = await repo.get(track.id)
     assert moved is not None
     await runtime.events.publish_track(EventType.TRACK_UPDATED, moved)
+    if track.file_mtime is not None and stat.st_mtime != track.file_mtime:
+        # A rename keeps mtime. A different one means other content arrived (or the OS
+        # reused a freed inode for a new file): index it like a modification.
+        reindexed = await _index_file(runtime, dest_path, "handle_file_moved")
+        return {"outcome": "moved", "track_id": track.id, "content": reindexed["outcome"]}
     return {"outcome": "moved", "track_id": track.id}
 
 

@@ -16,7 +16,12 @@ async def _analyse_and_publish(
 ) -> AnalysisResult:
     runtime = get_job_runtime()
     result = await analyse_track(
-        runtime.database, runtime.settings, track_id, revision=revision, job_name=job_name
+        runtime.database,
+        runtime.settings,
+        track_id,
+        revision=revision,
+        job_name=job_name,
+        write_lock=runtime.write_lock,
     )
     if result.track is not None and result.outcome is AnalysisOutcome.COMPLETE:
         await runtime.events.publish_track(EventType.TRACK_UPDATED, result.track)

@@ -59,6 +59,16 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
 
 
 class _BaseWorker:
+    """Settings shared by the three queue workers."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # arq's CLI reads only a settings class's own __dict__ (arq.worker.get_kwargs), so
+        # the shared settings are copied onto each queue's class rather than inherited.
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(_BaseWorker).items():
+            if not name.startswith("_"):
+                setattr(cls, name, value)
+
     functions: ClassVar[list[Function]] = FUNCTIONS
     on_startup = on_startup
     on_shutdown = on_shutdown

@@ -210,9 +210,8 @@ class TrackRepository:
             "last_error": None,
             "updated_at": utc_now(),
         }
-        if title is not None:
+        if title is not None:  # names re-read from the file come as a pair
             values["title"] = title
-        if artist is not None:
             values["artist"] = artist
         await self.session.execute(update(TrackRow).where(TrackRow.id == track_id).values(values))
 
