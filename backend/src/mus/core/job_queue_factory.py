@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from mus.application.job_queue import JobQueue
 from mus.core.arq_pool import ArqJobQueue, open_arq_pool
 from mus.core.config import Settings
+
+JobQueueOpener = Callable[[Settings], AbstractAsyncContextManager[JobQueue]]
 
 
 @asynccontextmanager

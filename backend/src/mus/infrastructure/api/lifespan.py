@@ -1,0 +1,188 @@
+"""Start-up and shutdown of the api process, in the order the resources depend on each other.
+
+Start: folders, permissions report, tables, the broker connection (lazy, so the api serves
+the library even with Redis down), the event relay, then the initial scan and the watcher
+as background tasks. Shutdown undoes it in reverse, waiting briefly for the watcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from mus.application.job_queue import JobQueue
+from mus.core.config import Settings
+from mus.core.job_queue_factory import JobQueueOpener
+from mus.core.logging_setup import configure_logging
+from mus.infrastructure.api.app_state import AppState
+from mus.infrastructure.api.library_files import clear_stale_uploads
+from mus.infrastructure.api.permissions import check_permissions
+from mus.infrastructure.api.schemas import PermissionReport
+from mus.infrastructure.api.shutdown_signals import on_shutdown_signal
+from mus.infrastructure.events.event_hub import EventHub
+from mus.infrastructure.events.event_publisher import EventPublisher
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.scanner.cover_store import CoverStore
+from mus.infrastructure.write_lock import WriteLock
+
+if TYPE_CHECKING:  # imported lazily at run time: only when the watcher is enabled
+    from mus.infrastructure.file_watcher.library_watcher import LibraryWatcher
+
+logger = logging.getLogger(__name__)
+
+REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
+REDIS_HEALTH_CHECK_SECONDS = 30
+WATCHER_STOP_TIMEOUT_SECONDS = 5.0
+
+
+class StartupError(RuntimeError):
+    """The api cannot start; the message says what to fix."""
+
+
+def prepare_folders(settings: Settings) -> PermissionReport:
+    """Create the data folders, turning a permission problem into a clear start-up error."""
+    try:
+        settings.ensure_directories()
+    except OSError as exc:
+        message = (
+            f"cannot create the data folders under {settings.data_dir_path} "
+            f"(music: {settings.music_dir_path}): {exc}. Check DATA_DIR_PATH / MUSIC_DIR_PATH "
+            "and that this user may write there"
+        )
+        logger.error(message)
+        raise StartupError(message) from exc
+    report = check_permissions(settings)
+    for problem in report.problems:
+        logger.error("permissions: %s", problem)
+    try:
+        removed = clear_stale_uploads(settings.music_dir_path)
+    except OSError as exc:
+        logger.warning("could not clear stale uploads: %s", exc)
+    else:
+        if removed:
+            logger.info("removed %d unfinished upload(s) left by a crash", removed)
+    return report
+
+
+async def open_database(settings: Settings) -> Database:
+    database = Database(settings.database_url)
+    try:
+        await database.create_tables()
+    except Exception as exc:
+        await database.dispose()
+        message = f"cannot open the database {settings.database_url}: {exc}"
+        logger.error(message)
+        raise StartupError(message) from exc
+    return database
+
+
+async def _initial_scan(database: Database, settings: Settings, job_queue: JobQueue) -> None:
+    from mus.application.initial_scan import run_initial_scan
+
+    try:
+        await run_initial_scan(database, settings, job_queue)
+    except asyncio.CancelledError:
+        logger.info("initial scan interrupted by shutdown; the next start resumes it")
+        raise
+    except Exception:
+        logger.exception("initial scan failed; the library may be incomplete until a rescan")
+
+
+async def _watch(watcher: LibraryWatcher, stop_event: asyncio.Event) -> None:
+    try:
+        await watcher.run(stop_event)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("file watcher stopped; changes on disk are not followed until restart")
+
+
+def _library_watcher(state: AppState) -> LibraryWatcher:
+    from mus.infrastructure.file_watcher.library_watcher import LibraryWatcher
+
+    return LibraryWatcher(
+        state.settings.music_dir_path, state.job_queue, state.write_lock, state.database
+    )
+
+
+class BackgroundServices:
+    """The initial scan and the watcher: started after the app state, stopped before it."""
+
+    def __init__(self) -> None:
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self, name: str, coroutine: Coroutine[Any, Any, None]) -> None:
+        self.tasks.append(asyncio.create_task(coroutine, name=name))
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        pending = [task for task in self.tasks if not task.done()]
+        if pending:
+            _, still_running = await asyncio.wait(pending, timeout=WATCHER_STOP_TIMEOUT_SECONDS)
+            for task in still_running:
+                task.cancel()
+            for task in still_running:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """FastAPI lifespan: builds `app.state.mus` (AppState) and tears it down."""
+    settings: Settings = app.state.settings
+    if not logging.getLogger().handlers:
+        # Under uvicorn only its own loggers are set up; mus's lines would go nowhere.
+        configure_logging(settings.log_level)
+    permissions = prepare_folders(settings)
+    database = await open_database(settings)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(database.dispose)
+        opener: JobQueueOpener = app.state.job_queue_opener
+        job_queue = await stack.enter_async_context(opener(settings))
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+            health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        )
+        stack.push_async_callback(redis.aclose)
+        hub = EventHub(redis, settings.event_channel)
+        hub.start()
+        stack.push_async_callback(hub.stop)
+        state = AppState(
+            settings=settings,
+            database=database,
+            job_queue=job_queue,
+            redis=redis,
+            write_lock=WriteLock(redis, grace_seconds=settings.write_lock_grace_seconds),
+            event_hub=hub,
+            events=EventPublisher(redis, settings.event_channel),
+            covers=CoverStore(settings.covers_dir_path),
+            startup_permissions=permissions,
+            sse_keepalive_seconds=app.state.sse_keepalive_seconds,
+        )
+        app.state.mus = state
+        stack.callback(setattr, app.state, "mus", None)
+        background = BackgroundServices()
+        stack.push_async_callback(background.stop)
+        if settings.initial_scan_enabled:
+            background.start("initial-scan", _initial_scan(database, settings, job_queue))
+        if settings.watcher_enabled:
+            watcher = _library_watcher(state)
+            state.watcher_ready = watcher.ready
+            background.start("library-watcher", _watch(watcher, background.stop_event))
+        logger.info(
+            "mus api ready: music %s, data %s, broker %s",
+            settings.music_dir_path,
+            settings.data_dir_path,
+            settings.redis_url.split("@")[-1],
+        )
+        with on_shutdown_signal(hub.end_streams):
+            yield

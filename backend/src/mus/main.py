@@ -1,0 +1,51 @@
+"""The api process: `uvicorn mus.main:app`. `create_app(settings)` builds one for tests."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mus.core.config import AppEnv, Settings, get_settings
+from mus.core.job_queue_factory import JobQueueOpener, open_job_queue
+from mus.infrastructure.api.app_state import DEFAULT_SSE_KEEPALIVE_SECONDS
+from mus.infrastructure.api.error_handlers import install_error_handlers
+from mus.infrastructure.api.lifespan import lifespan
+from mus.infrastructure.api.main import API_PREFIX, api_router
+
+DESCRIPTION = (
+    "Self-hosted music library: tracks, streaming with HTTP Range, covers, upload, tag "
+    "editing, deletion, an errors view with requeue, player state and live updates (SSE). "
+    "When the server sets SECRET_KEY, send it as `Authorization: Bearer <key>` "
+    "(or `?token=<key>` from <audio> and EventSource)."
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sse_keepalive_seconds: float = DEFAULT_SSE_KEEPALIVE_SECONDS,
+    job_queue_opener: JobQueueOpener = open_job_queue,
+) -> FastAPI:
+    """A new app bound to `settings` (the environment's by default); nothing starts until
+    its lifespan runs, so building one does no I/O. `job_queue_opener` picks the queue
+    backend (the contract suite passes each backend's own)."""
+    settings = settings or get_settings()
+    is_production = settings.app_env is AppEnv.PRODUCTION
+    app = FastAPI(
+        title="mus",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None if is_production else "/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sse_keepalive_seconds = sse_keepalive_seconds
+    app.state.job_queue_opener = job_queue_opener
+    app.state.mus = None
+    install_error_handlers(app)
+    app.include_router(api_router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()
