@@ -10,25 +10,28 @@ MAKEFLAGS += --no-print-directory
 
 UV ?= uv
 UV_RUN := $(UV) run --frozen
-LINT_PATHS ?= src tests
+LINT_PATHS ?= src tests benchmarks ../contract_tests
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 QUEUE_BACKEND ?= arq
 
-.PHONY: help setup setup-python run test lint format types ci contract back-lock bench-scan \
-	doctor actionlint clean
+.PHONY: help prerequisites setup setup-python run test lint format types ci contract \
+	contract-record contract-determinism back-lock bench-scan doctor actionlint clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' \
 		$(firstword $(MAKEFILE_LIST))
 
-setup: setup-python ## Install the backend and its dev tools from backend/uv.lock
+prerequisites: ## Install uv, ffmpeg, redis-server and Node.js when missing (Debian/Ubuntu)
+	bash tools/install-prerequisites.sh
+
+setup: prerequisites setup-python ## Prerequisites, then the backend and dev tools from the lock
 
 setup-python: ## Same as setup: uv sync of backend (dev group included)
 	cd backend && $(UV) sync --frozen
 
-run: ## Start api, workers and the file watcher until Ctrl-C
+run: setup ## Start api, workers and the file watcher (and Redis if needed) until Ctrl-C
 	cd backend && $(UV_RUN) mus run
 
 test: ## Run every backend test (PYTEST_ARGS="-k doctor" to narrow)
@@ -42,14 +45,24 @@ format: ## Apply ruff's fixes and formatting
 	cd backend && $(UV_RUN) ruff check --fix $(LINT_PATHS)
 	cd backend && $(UV_RUN) ruff format $(LINT_PATHS)
 
-types: ## mypy --strict on the mus package
+types: ## mypy --strict on the mus package and the contract harness
 	cd backend && $(UV_RUN) mypy
+	cd backend && $(UV_RUN) mypy --strict ../contract_tests/harness
 
-ci: setup lint types test ## What CI runs: setup, lint, types, tests; fails on the first failure
+ci: setup lint types actionlint test contract contract-determinism ## What CI runs, in order
 
-contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq)
+contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
+	@start=$$(date +%s); \
 	cd contract_tests && $(UV) run --frozen --project ../backend pytest \
-		--queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS)
+		--queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS); \
+	echo "contract suite ($(QUEUE_BACKEND)): $$(( $$(date +%s) - start ))s"
+
+contract-determinism: ## Every scenario twice on one backend; fails naming any unstable field
+	$(MAKE) contract PYTEST_ARGS="--determinism $(PYTEST_ARGS)"
+
+contract-record: ## (Re)record the snapshots and provenance: arq baseline only
+	cd contract_tests && $(UV) run --frozen --project ../backend pytest \
+		--queue-backend=arq --snapshot-update $(PYTEST_ARGS)
 
 back-lock: ## Re-lock backend/uv.lock and export backend/requirements.txt (runtime deps only)
 	cd backend && $(UV) lock

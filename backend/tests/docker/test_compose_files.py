@@ -1,0 +1,114 @@
+"""docker/docker-compose*.yml: valid Compose files that run what mus needs, as mus names it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from docker_files import DOCKER_DIR, REPO_ROOT, load_compose
+from jsonschema import Draft202012Validator
+
+from mus.core.arq_all_queues import build_workers
+from mus.core.arq_pool import arq_queue_key
+from mus.core.config import Settings
+from mus.infrastructure.jobs.job_catalogue import QueueName
+
+COMPOSE = "docker-compose.yml"
+OVERRIDE = "docker-compose.override.yml.example"
+
+
+def settings_env_names() -> set[str]:
+    """Every environment variable name Settings reads (aliases included)."""
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif alias is not None:
+            names.update(str(choice) for choice in alias.choices)  # type: ignore[union-attr]
+    return names
+
+
+def command_text(service: dict[str, Any]) -> str:
+    command = service["command"]
+    return command if isinstance(command, str) else " ".join(command)
+
+
+@pytest.mark.parametrize("name", [COMPOSE, OVERRIDE])
+def test_compose_file_is_valid_against_the_compose_specification(
+    name: str, compose_schema: dict[str, Any]
+) -> None:
+    validator = Draft202012Validator(compose_schema)
+    errors = sorted(validator.iter_errors(load_compose(name)), key=lambda e: list(e.path))
+    assert [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors] == []
+
+
+def test_the_schema_rejects_what_compose_would_reject(compose_schema: dict[str, Any]) -> None:
+    """Guards the guard: a misspelt key and a wrong type must fail validation."""
+    validator = Draft202012Validator(compose_schema)
+    document = load_compose(COMPOSE)
+    document["services"]["redis"]["helthcheck"] = document["services"]["redis"]["healthcheck"]
+    assert not validator.is_valid(document)
+    document = load_compose(COMPOSE)
+    document["services"]["api"]["depends_on"] = {"redis": {"condition": "when_ready"}}
+    assert not validator.is_valid(document)
+
+
+def test_services_are_the_api_the_arq_worker_and_redis() -> None:
+    assert set(load_compose(COMPOSE)["services"]) == {"api", "arq-worker", "redis"}
+
+
+def test_api_runs_uvicorn_on_the_app_after_a_healthy_redis() -> None:
+    api = load_compose(COMPOSE)["services"]["api"]
+    assert api["command"][:2] == ["uvicorn", "mus.main:app"]
+    assert api["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert "/api/v1/healthcheck" in " ".join(api["healthcheck"]["test"])
+    assert any(str(port).endswith(":8000") for port in api["ports"])
+
+
+@pytest.mark.parametrize("service", ["api", "arq-worker"])
+def test_backend_services_share_settings_data_and_music(service: str) -> None:
+    spec = load_compose(COMPOSE)["services"][service]
+    environment = spec["environment"]
+    assert set(environment) <= settings_env_names(), "a variable mus does not read"
+    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    targets = {volume.rsplit(":", 1)[1]: volume for volume in spec["volumes"]}
+    assert targets["/data"].startswith("mus-data:")
+    assert environment["DATA_DIR_PATH"] == "/data"
+    assert environment["MUSIC_DIR_PATH"] == "/music" and "/music" in targets
+    assert spec["depends_on"]["redis"]["condition"] == "service_healthy"
+    build = spec["build"]
+    assert (DOCKER_DIR / build["context"] / build["dockerfile"]).resolve() == (
+        REPO_ROOT / "docker" / "backend.Dockerfile"
+    )
+
+
+def test_the_arq_worker_consumes_all_three_queues() -> None:
+    worker = load_compose(COMPOSE)["services"]["arq-worker"]
+    assert worker["command"] == ["python", "-m", "mus.core.arq_all_queues"]
+    assert sorted(w.queue_name for w in build_workers()) == sorted(
+        arq_queue_key(queue.value) for queue in QueueName
+    )
+
+
+def test_redis_keeps_an_append_only_file_on_a_volume_and_reports_health() -> None:
+    compose = load_compose(COMPOSE)
+    redis = compose["services"]["redis"]
+    assert redis["image"].startswith("redis:7")
+    assert "--appendonly yes" in command_text(redis)
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "redis-data:/data" in redis["volumes"]
+    assert set(compose["volumes"]) >= {"mus-data", "redis-data"}
+
+
+def test_the_development_override_reloads_from_the_bind_mounted_source() -> None:
+    override = load_compose(OVERRIDE)["services"]
+    for name, reload_marker in (("api", "--reload"), ("arq-worker", "watchfiles")):
+        command = command_text(override[name])
+        sync = command.index("uv pip sync /app/requirements.txt")
+        assert sync < command.index(reload_marker), f"{name} must sync before it starts"
+        assert "../backend/src:/app/src" in override[name]["volumes"]
+        assert "../backend/requirements.txt:/app/requirements.txt:ro" in override[name]["volumes"]
+    assert "mus.main:app" in command_text(override["api"])
+    assert "mus.core.arq_all_queues" in command_text(override["arq-worker"])
+    assert (DOCKER_DIR / "../backend/src/mus").resolve().is_dir()
