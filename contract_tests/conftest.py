@@ -1,0 +1,169 @@
+"""Contract suite plumbing: backend choice, snapshot integrity, determinism, coverage."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
+from harness.determinism import first_difference
+from harness.provenance import BASELINE_BACKEND, digest_problem, update_refusal
+from harness.queue_backend import QueueBackend
+from harness.queue_backends import BACKENDS, backend_by_name
+from harness.sabotage import SABOTAGE_ENV
+from harness.sabotage import apply as apply_sabotage
+from harness.world import World, open_world
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+Scenario = Callable[[World], Awaitable[None]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mus contract")
+    group.addoption(
+        "--queue-backend",
+        default=os.environ.get("MUS_QUEUE_BACKEND", BASELINE_BACKEND),
+        help=f"queue backend to run the scenarios on: {', '.join(BACKENDS)} "
+        "(env MUS_QUEUE_BACKEND; default arq)",
+    )
+    group.addoption(
+        "--determinism",
+        action="store_true",
+        help="run every scenario twice on the same backend and fail on any difference",
+    )
+
+
+def backend_name(config: pytest.Config) -> str:
+    return str(config.getoption("--queue-backend"))
+
+
+def updating_snapshots(config: pytest.Config) -> bool:
+    return bool(config.getoption("--snapshot-update", default=False))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = backend_name(config)
+    if name not in BACKENDS:
+        raise pytest.UsageError(
+            f"unknown queue backend {name!r}: choose one of {', '.join(BACKENDS)}"
+        )
+    refusal = update_refusal(name) if updating_snapshots(config) else None
+    if refusal is not None:
+        raise pytest.UsageError(refusal)
+    config.stash[SITES] = EnqueueSiteRecorder()
+    config.stash[TASKS] = set()
+
+
+SITES = pytest.StashKey[EnqueueSiteRecorder]()
+TASKS = pytest.StashKey[set[str]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if updating_snapshots(config):
+        return
+    problem = digest_problem()
+    if problem is not None:
+        pytest.exit(f"contract baseline integrity: {problem}", returncode=1)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = " (determinism: each scenario twice)" if config.getoption("--determinism") else ""
+    return f"mus contract suite: queue backend {backend_name(config)}{mode}"
+
+
+@pytest.fixture(scope="session")
+def contract_redis_url() -> str:
+    url = os.environ.get("MUS_CONTRACT_REDIS_URL", DEFAULT_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"the contract suite needs a real Redis at {url}: {exc}", pytrace=False)
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def queue_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> QueueBackend:
+    sabotage = os.environ.get(SABOTAGE_ENV)
+    if sabotage:
+        apply_sabotage(sabotage, monkeypatch)
+    backend = backend_by_name(backend_name(request.config))
+    recorder = request.config.stash[SITES]
+    for port_class in backend.port_classes():
+        monkeypatch.setattr(port_class, "enqueue", recorder.wrap(port_class.enqueue))
+    return backend
+
+
+@pytest.fixture
+def run_scenario(
+    request: pytest.FixtureRequest,
+    queue_backend: QueueBackend,
+    tmp_path: Path,
+    contract_redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[Scenario], Awaitable[dict[str, Any]]]:
+    """Run a scenario in a fresh world and return its recording (twice in determinism mode)."""
+
+    async def once(scenario: Scenario) -> dict[str, Any]:
+        async with open_world(queue_backend, tmp_path, contract_redis_url, monkeypatch) as world:
+            await scenario(world)
+            await world.drain()
+            recording = await world.record()
+        request.config.stash[TASKS].update(job["task"] for job in recording["jobs"])
+        return recording
+
+    async def run(scenario: Scenario) -> dict[str, Any]:
+        first = await once(scenario)
+        if request.config.getoption("--determinism"):
+            second = await once(scenario)
+            difference = first_difference(first, second)
+            if difference is not None:
+                pytest.fail(
+                    f"the recording differs between two {queue_backend.name} runs at "
+                    f"{difference}: a normaliser gap (or real nondeterminism) to fix",
+                    pytrace=False,
+                )
+        return first
+
+    return run
+
+
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    session.config.stash[FULL_RUN] = not (
+        session.config.getoption("keyword") or session.config.getoption("markexpr")
+    ) and all(
+        str(arg).rstrip("/").endswith(("contract_tests", "scenarios")) or arg == "."
+        for arg in session.config.args
+    )
+
+
+FULL_RUN = pytest.StashKey[bool]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if not config.stash.get(FULL_RUN, False) or exitstatus != 0:
+        return
+    problems = coverage_problems(config.stash[TASKS], config.stash[SITES].sites)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if problems:
+        if reporter:
+            reporter.write_sep("=", "contract coverage: FAILED", red=True)
+            for problem in problems:
+                reporter.write_line(problem)
+        session.exitstatus = 1
+        return
+    if updating_snapshots(config) and backend_name(config) == BASELINE_BACKEND:
+        from harness.recording_run import write_baseline_provenance
+
+        provenance = write_baseline_provenance()
+        if reporter:
+            reporter.write_line(f"provenance written: {provenance}")

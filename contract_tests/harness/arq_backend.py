@@ -1,0 +1,88 @@
+"""The arq baseline: the app's own per-queue arq worker settings, run in burst mode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from importlib.metadata import version as package_version
+
+from arq import ArqRedis
+from arq.worker import Worker
+
+from mus.application.job_queue import JobQueue
+from mus.core.arq_pool import ARQ_QUEUE_PREFIX, ArqJobQueue, arq_queue_key, open_arq_pool
+from mus.core.config import Settings
+from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY, QueueName
+from mus.infrastructure.jobs.worker import worker_settings
+
+from harness.queue_backend import ExecutedJob
+
+
+class ArqBackend:
+    """Drains high, then medium, then low, again until all three are empty."""
+
+    name = "arq"
+
+    def __init__(self) -> None:
+        self._pool: ArqRedis | None = None
+
+    def version(self) -> str:
+        return package_version("arq")
+
+    def port_classes(self) -> tuple[type, ...]:
+        return (ArqJobQueue,)
+
+    @property
+    def pool(self) -> ArqRedis:
+        if self._pool is None:
+            raise RuntimeError("ArqBackend.start() was not called")
+        return self._pool
+
+    async def start(self, settings: Settings) -> JobQueue:
+        self._pool = open_arq_pool(settings)
+        return ArqJobQueue(self._pool)
+
+    async def _queued(self, queues: Sequence[QueueName]) -> int:
+        total = 0
+        for queue in queues:
+            total += int(await self.pool.zcard(arq_queue_key(queue.value)))
+        return total
+
+    async def drain(
+        self, queues: Sequence[str] | None = None, timeout_seconds: float = 60.0
+    ) -> None:
+        wanted = [q for q in QUEUES_BY_PRIORITY if queues is None or q.value in queues]
+
+        async def run() -> None:
+            while await self._queued(wanted):
+                for queue in wanted:
+                    if not await self.pool.zcard(arq_queue_key(queue.value)):
+                        continue
+                    worker = Worker(
+                        **worker_settings(queue, burst=True, handle_signals=False, poll_delay=0.02)
+                    )
+                    try:
+                        await worker.main()
+                    finally:
+                        await worker.close()
+                    break  # re-check from the highest queue: jobs chain downwards
+
+        await asyncio.wait_for(run(), timeout=timeout_seconds)
+
+    async def executed_jobs(self) -> list[ExecutedJob]:
+        results = await self.pool.all_job_results()
+        return [
+            ExecutedJob(
+                queue=(result.queue_name or "").removeprefix(ARQ_QUEUE_PREFIX),
+                task=result.function,
+                kwargs=dict(result.kwargs),
+                success=result.success,
+                outcome=result.result if result.success else type(result.result).__name__,
+            )
+            for result in results
+        ]
+
+    async def stop(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None

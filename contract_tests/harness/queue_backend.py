@@ -1,0 +1,57 @@
+"""What the harness needs from a queue backend: small on purpose, so each adapter stays honest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mus.application.job_queue import JobQueue
+from mus.core.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutedJob:
+    """One job the backend's real worker ran, as the backend itself reports it."""
+
+    queue: str
+    task: str
+    kwargs: dict[str, Any]
+    success: bool
+    outcome: Any
+
+
+class QueueBackend(Protocol):
+    """start -> (scenario enqueues through the port) -> drain -> executed_jobs -> stop."""
+
+    name: str
+
+    def version(self) -> str:
+        """The backend library's version, for the provenance file and the report."""
+        ...
+
+    def port_classes(self) -> tuple[type, ...]:
+        """The JobQueue classes this backend enqueues through (observed for coverage)."""
+        ...
+
+    async def start(self, settings: Settings) -> JobQueue:
+        """Connect and return the enqueue port the api and the watcher use in this run."""
+        ...
+
+    async def drain(
+        self, queues: Sequence[str] | None = None, timeout_seconds: float = 60.0
+    ) -> None:
+        """Run the real worker until the queues (default: all) are empty and nothing runs.
+
+        A subset lets a scenario interleave like production can: e.g. a creation processed,
+        then a modification, before any slow job runs.
+        """
+        ...
+
+    async def executed_jobs(self) -> list[ExecutedJob]:
+        """Every job run since start, with queue, arguments and outcome."""
+        ...
+
+    async def stop(self) -> None:
+        """Close connections; the Redis database is flushed by the harness."""
+        ...

@@ -1,0 +1,169 @@
+"""One normalised, readable document of what a scenario left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from mus.core.config import Settings
+from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.persistence.player_state_repository import PlayerStateRepository
+from mus.infrastructure.persistence.track_repository import TrackRepository
+
+from harness.normaliser import Normaliser
+from harness.queue_backend import ExecutedJob
+
+COVER_NAME = re.compile(r"^(?P<track_id>\d+)_(?P<size>original|small)\.webp$")
+QUEUE_ORDER = {queue.value: index for index, queue in enumerate(QUEUES_BY_PRIORITY)}
+
+
+@dataclass(frozen=True, slots=True)
+class RunLog:
+    """What the harness observed during the scenario, beside the database and folders."""
+
+    events: list[dict[str, Any]]
+    jobs: list[ExecutedJob]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def music_tree(music_dir: Path) -> list[dict[str, Any]]:
+    """Every file under the music folder with size and content hash (hidden files too)."""
+    return [
+        {
+            "path": path.relative_to(music_dir).as_posix(),
+            "size": path.stat().st_size,
+            "sha256": file_digest(path),
+        }
+        for path in sorted(music_dir.rglob("*"))
+        if path.is_file()
+    ]
+
+
+def track_paths(rows: list[dict[str, Any]], log: RunLog) -> dict[int, str]:
+    """id -> the path a track was first known by: events in order, then surviving rows."""
+    paths: dict[int, str] = {}
+    for event in log.events:
+        if isinstance(event.get("track_id"), int) and isinstance(event.get("file_path"), str):
+            paths.setdefault(event["track_id"], event["file_path"])
+    for row in rows:
+        paths.setdefault(row["id"], row["file_path"])
+    return paths
+
+
+async def record(settings: Settings, database: Database, log: RunLog) -> dict[str, Any]:
+    """Read the database, the folders, the events and the jobs into one normalised document."""
+    async with database.session() as session:
+        tracks = await TrackRepository(session).list_tracks()
+        player = await PlayerStateRepository(session).get()
+    rows = [
+        {
+            "id": t.id,
+            "file_path": t.file_path,
+            "title": t.title,
+            "artist": t.artist,
+            "duration": t.duration,
+            "has_cover": t.has_cover,
+            "processing_status": t.processing_status.value,
+            "revision": t.revision,
+            "content_hash": t.content_hash,
+            "inode": t.inode,
+            "file_mtime": t.file_mtime,
+            "added_at": t.added_at,
+            "updated_at": t.updated_at,
+            "last_error": t.last_error.to_json() if t.last_error else None,
+        }
+        for t in tracks
+    ]
+    normaliser = Normaliser(
+        settings.data_dir_path.resolve(), settings.music_dir_path, track_paths(rows, log)
+    )
+    normalised_tracks = sorted(
+        ({"track": normaliser.track_label(row.pop("id")), **normaliser.value(row)} for row in rows),
+        key=lambda row: row["file_path"],
+    )
+    return {
+        "tracks": normalised_tracks,
+        "player": normaliser.value(
+            {
+                "current_track_id": player.current_track_id,
+                "progress_seconds": player.progress_seconds,
+                "volume": player.volume,
+                "is_muted": player.is_muted,
+            }
+        ),
+        "errors": [
+            {
+                "track": row["track"],
+                "job_name": row["last_error"]["job_name"],
+                "error_message": row["last_error"]["error_message"],
+            }
+            for row in normalised_tracks
+            if row["last_error"]
+        ],
+        "music_files": music_tree(settings.music_dir_path),
+        "covers": covers(settings.covers_dir_path, normaliser),
+        "events": events_by_track(log.events, normaliser),
+        "jobs": executed_jobs(log.jobs, normaliser),
+    }
+
+
+def covers(covers_dir: Path, normaliser: Normaliser) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for path in sorted(covers_dir.glob("*")):
+        match = COVER_NAME.match(path.name)
+        if match is None:
+            found.append({"unexpected_file": path.name})
+            continue
+        with Image.open(path) as image:
+            found.append(
+                {
+                    "track": normaliser.track_label(int(match["track_id"])),
+                    "size": match["size"],
+                    "format": image.format,
+                    "dimensions": list(image.size),
+                }
+            )
+    return sorted(found, key=lambda cover: json.dumps(cover, sort_keys=True))
+
+
+def events_by_track(events: list[dict[str, Any]], normaliser: Normaliser) -> dict[str, list[Any]]:
+    """Per track, its events in publication order (causal, hence stable); tracks sorted."""
+    grouped: dict[str, list[Any]] = {}
+    for event in events:
+        label = normaliser.track_label(event.get("track_id")) or "<library>"
+        body = {key: value for key, value in event.items() if key != "track_id"}
+        grouped.setdefault(label, []).append(normaliser.value(body))
+    return dict(sorted(grouped.items()))
+
+
+def executed_jobs(jobs: list[ExecutedJob], normaliser: Normaliser) -> list[dict[str, Any]]:
+    """Jobs as a sorted multiset: queue, task, arguments, outcome (run order is not contract)."""
+    rows = [
+        {
+            "queue": job.queue,
+            "task": job.task,
+            "kwargs": normaliser.value(job.kwargs),
+            "success": job.success,
+            "outcome": normaliser.value(job.outcome),
+        }
+        for job in jobs
+    ]
+    return sorted(
+        rows,
+        key=lambda row: (
+            QUEUE_ORDER.get(row["queue"], 99),
+            row["task"],
+            json.dumps(row["kwargs"], sort_keys=True),
+            json.dumps(row["outcome"], sort_keys=True),
+        ),
+    )

@@ -1,0 +1,179 @@
+"""A scenario's world: a temp library, the real app, the real watcher mapping, one backend."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from mus.application.initial_scan import run_initial_scan
+from mus.application.job_queue import JobQueue
+from mus.core.config import Settings, get_settings
+from mus.demo.audio_generator import write_audio
+from mus.demo.audio_spec import AudioSpec
+from mus.infrastructure.file_watcher.change_mapper import ChangeKind
+from mus.infrastructure.file_watcher.library_watcher import LibraryWatcher
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.persistence.track_repository import TrackRepository
+from mus.infrastructure.write_lock import WriteLock
+
+from harness.queue_backend import QueueBackend
+from harness.recorder import RunLog, record
+
+
+class World:
+    """What a scenario acts on; every action goes through the app's own code paths."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        backend: QueueBackend,
+        job_queue: JobQueue,
+        redis: aioredis.Redis,
+        stack: AsyncExitStack,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.backend = backend
+        self.job_queue = job_queue
+        self.redis = redis
+        self.events: list[dict[str, Any]] = []
+        self._stack = stack
+        self._api: httpx.AsyncClient | None = None
+        self.watcher = LibraryWatcher(
+            settings.music_dir_path, job_queue, WriteLock(redis), database
+        )
+
+    @property
+    def music(self) -> Path:
+        return self.settings.music_dir_path
+
+    # --- arranging the library --------------------------------------------------------
+    def write(self, spec: AudioSpec) -> Path:
+        """Put a generated file in the music folder (no event: the scenario says which)."""
+        return write_audio(spec, self.music)
+
+    def write_all(self, specs: Iterable[AudioSpec]) -> list[Path]:
+        return [self.write(spec) for spec in specs]
+
+    # --- acting as the OS: file events through the watcher's own mapping ------------------
+    async def os_events(self, changes: Iterable[tuple[str, str]]) -> int:
+        """Feed (kind, relative path) changes as one watcher batch; returns jobs enqueued."""
+        batch = [(ChangeKind(kind), str(self.music / path)) for kind, path in changes]
+        return await self.watcher.handle_changes(batch)  # type: ignore[arg-type]
+
+    async def let_write_locks_expire(self) -> None:
+        """Time passes: the short write locks of mus's own writes have run out.
+
+        Events fed right after a drain are, as in production, within the grace period
+        of those writes; a scenario about a later, independent event says so with this.
+        """
+        keys = [key async for key in self.redis.scan_iter(match="mus:write-lock:*")]
+        if keys:
+            await self.redis.delete(*keys)
+
+    # --- acting as a user: HTTP through the ASGI app -------------------------------------------
+    async def api(self) -> httpx.AsyncClient:
+        if self._api is None:
+            from mus.main import create_app
+
+            @asynccontextmanager
+            async def this_worlds_queue(_settings: Settings) -> AsyncIterator[JobQueue]:
+                yield self.job_queue
+
+            app = create_app(self.settings, job_queue_opener=this_worlds_queue)
+            await self._stack.enter_async_context(app.router.lifespan_context(app))
+            self._api = await self._stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://mus.test/api/v1"
+                )
+            )
+        return self._api
+
+    async def track_id(self, relative_path: str) -> int:
+        async with self.database.session() as session:
+            track = await TrackRepository(session).get_by_path(relative_path)
+        assert track is not None, f"no track at {relative_path}"
+        return track.id
+
+    # --- start-up work ----------------------------------------------------------------
+    async def initial_scan(self) -> None:
+        await run_initial_scan(self.database, self.settings, self.job_queue)
+
+    # --- running and recording ---------------------------------------------------------
+    async def drain(self, *queues: str) -> None:
+        """Run the backend's worker on the named queues (all when none are named)."""
+        await self.backend.drain(queues or None)
+        await self._collect_events()
+
+    async def _collect_events(self) -> None:
+        pubsub = self._pubsub
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
+            if message is None:
+                return
+            self.events.append(json.loads(message["data"]))
+
+    async def record(self) -> dict[str, Any]:
+        await self._collect_events()
+        jobs = await self.backend.executed_jobs()
+        return await record(self.settings, self.database, RunLog(self.events, jobs))
+
+    _pubsub: Any = None
+
+
+@asynccontextmanager
+async def open_world(
+    backend: QueueBackend, tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    """Fresh data folder and Redis database; the env is what the backend's workers read too."""
+    data_dir = tmp_path / f"world-{uuid.uuid4().hex[:8]}" / "data"
+    monkeypatch.setenv("DATA_DIR_PATH", str(data_dir))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MUS_EVENT_CHANNEL", f"mus:contract:{uuid.uuid4().hex}")
+    monkeypatch.setenv("MUS_WATCHER_ENABLED", "false")
+    monkeypatch.setenv("MUS_INITIAL_SCAN_ENABLED", "false")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("MUSIC_DIR_PATH", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    settings = get_settings()
+    settings.ensure_directories()
+    redis = aioredis.Redis.from_url(redis_url)
+    await redis.flushdb()
+    database = Database(settings.database_url)
+    await database.create_tables()
+    async with AsyncExitStack() as stack:
+        job_queue = await backend.start(settings)
+        world = World(
+            settings=settings,
+            database=database,
+            backend=backend,
+            job_queue=job_queue,
+            redis=redis,
+            stack=stack,
+        )
+        pubsub = redis.pubsub()
+        await pubsub.subscribe(settings.event_channel)
+        world._pubsub = pubsub
+        try:
+            yield world
+        finally:
+            await stack.aclose()
+            await pubsub.aclose()
+            await backend.stop()
+            await database.dispose()
+            await redis.flushdb()
+            await redis.aclose()
+            get_settings.cache_clear()
+            await asyncio.sleep(0)

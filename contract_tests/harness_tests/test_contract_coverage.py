@@ -1,0 +1,26 @@
+"""The suite's own reach check: jobs and enqueue call sites."""
+
+from __future__ import annotations
+
+from mus.infrastructure.jobs.registered_jobs import JOBS
+
+from harness.contract_coverage import coverage_problems, static_enqueue_sites
+
+
+def test_static_sites_include_every_kind_of_enqueuer() -> None:
+    sites = static_enqueue_sites()
+    modules = {site.split(":")[0] for site in sites}
+    assert "mus.infrastructure.jobs.file_system_jobs" in modules  # chained jobs
+    assert "mus.infrastructure.file_watcher.library_watcher" in modules  # the watcher
+    assert "mus.application.initial_scan" in modules  # batch operations
+    assert any(module.startswith("mus.infrastructure.api.routes") for module in modules)
+
+
+def test_a_job_or_site_no_scenario_reached_is_named() -> None:
+    everything = static_enqueue_sites()
+    assert coverage_problems(set(JOBS), everything) == []
+    problems = coverage_problems(
+        set(JOBS) - {"handle_file_moved"}, everything - {sorted(everything)[0]}
+    )
+    assert problems[0] == "job 'handle_file_moved' is registered but no scenario ran it"
+    assert problems[1] == f"enqueue call site {sorted(everything)[0]} is reached by no scenario"

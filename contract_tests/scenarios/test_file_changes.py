@@ -1,0 +1,99 @@
+"""Files already in the library change: modified, deleted, moved, renamed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from mus.demo.audio_spec import AudioSpec, CoverSpec
+
+from harness.scenario_set import ScenarioSet
+from harness.world import World
+
+scenarios = ScenarioSet()
+
+SONG = AudioSpec(
+    "Portishead/Roads.mp3", "mp3", title="Roads", artist="Portishead", cover=CoverSpec(seed=5)
+)
+
+
+async def indexed(world: World, spec: AudioSpec = SONG) -> Path:
+    """The file exists and its creation was fully processed before the scenario acts."""
+    path = world.write(spec)
+    await world.os_events([("added", spec.relative_path)])
+    await world.drain()
+    return path
+
+
+@scenarios.add
+async def modified_tags_go_back_through_pending(world: World) -> None:
+    await indexed(world)
+    world.write(AudioSpec(SONG.relative_path, "mp3", title="Roads (Live)", artist="Portishead"))
+    await world.os_events([("modified", SONG.relative_path)])
+
+
+@scenarios.add
+async def stale_slow_job_is_skipped(world: World) -> None:
+    """The file changes after its creation was handled but before its slow job ran."""
+    world.write(SONG)
+    await world.os_events([("added", SONG.relative_path)])
+    await world.drain("high_priority")  # indexed at revision 0; slow job (revision 0) waits
+    world.write(AudioSpec(SONG.relative_path, "mp3", title="Roads (Edit)", artist="Portishead"))
+    await world.os_events([("modified", SONG.relative_path)])
+    await world.drain("medium_priority")  # revision 1; a second slow job waits
+    # The final drain runs both slow jobs: revision 0 must do no work.
+
+
+@scenarios.add
+async def modified_echo_with_same_content_does_nothing(world: World) -> None:
+    """Past the write lock's grace, the stored fingerprint still recognises unchanged content."""
+    await indexed(world)
+    await world.let_write_locks_expire()
+    await world.os_events([("modified", SONG.relative_path)])
+
+
+@scenarios.add
+async def tag_rewrite_echo_within_the_lock_is_ignored(world: World) -> None:
+    """The slow job's own ID3v2.3 rewrite reaches the watcher while its lock holds."""
+    await indexed(world)
+    await world.os_events([("modified", SONG.relative_path)])
+
+
+@scenarios.add
+async def deleted_file_leaves_the_library(world: World) -> None:
+    path = await indexed(world)
+    path.unlink()
+    await world.os_events([("deleted", SONG.relative_path)])
+
+
+@scenarios.add
+async def renamed_file_keeps_status_without_reprocessing(world: World) -> None:
+    path = await indexed(world)
+    path.rename(path.with_name("Roads (1994).mp3"))
+    await world.os_events(
+        [("deleted", SONG.relative_path), ("added", "Portishead/Roads (1994).mp3")]
+    )
+
+
+@scenarios.add
+async def moved_file_to_another_folder(world: World) -> None:
+    path = await indexed(world)
+    target = world.music / "Trip Hop" / "Dummy" / "Roads.mp3"
+    target.parent.mkdir(parents=True)
+    path.rename(target)
+    await world.os_events([("deleted", SONG.relative_path), ("added", "Trip Hop/Dummy/Roads.mp3")])
+
+
+@scenarios.add
+async def moved_error_track_keeps_its_error(world: World) -> None:
+    broken = AudioSpec("broken.ogg", "ogg", corrupt=True)
+    path = await indexed(world, broken)
+    path.rename(world.music / "still broken.ogg")
+    await world.os_events([("deleted", "broken.ogg"), ("added", "still broken.ogg")])
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
+    assert await run_scenario(scenarios[name]) == snapshot

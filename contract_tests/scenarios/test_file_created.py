@@ -1,0 +1,95 @@
+"""A file appears in the music folder (the OS's created event through the watcher's mapping)."""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from mus.demo.audio_spec import AudioSpec, CoverSpec
+
+from harness.scenario_set import ScenarioSet
+from harness.world import World
+
+scenarios = ScenarioSet()
+
+
+async def create(world: World, spec: AudioSpec) -> None:
+    world.write(spec)
+    await world.os_events([("added", spec.relative_path)])
+
+
+@scenarios.add
+async def tagged_mp3_with_cover(world: World) -> None:
+    await create(
+        world,
+        AudioSpec(
+            "Nina Simone/Feeling Good.mp3",
+            "mp3",
+            title="Feeling Good",
+            artist="Nina Simone",
+            album="I Put a Spell on You",
+            cover=CoverSpec(width=640, height=480, seed=1),
+        ),
+    )
+
+
+@scenarios.add
+async def flac_with_cover(world: World) -> None:
+    await create(
+        world,
+        AudioSpec(
+            "Sigur Rós/Hoppípolla.flac",
+            "flac",
+            title="Hoppípolla",
+            artist="Sigur Rós",
+            cover=CoverSpec(width=300, height=300, seed=2, image_format="PNG"),
+        ),
+    )
+
+
+@scenarios.add
+async def ogg_and_m4a_with_covers(world: World) -> None:
+    await create(
+        world,
+        AudioSpec(
+            "Mix/Ogg Song.ogg", "ogg", title="Ogg Song", artist="Vorbis", cover=CoverSpec(seed=3)
+        ),
+    )
+    await create(
+        world,
+        AudioSpec(
+            "Mix/M4A Song.m4a", "m4a", title="M4A Song", artist="AAC", cover=CoverSpec(seed=4)
+        ),
+    )
+
+
+@scenarios.add
+async def untagged_wav_named_artist_title(world: World) -> None:
+    await create(world, AudioSpec("Miles Davis - So What.wav", "wav", duration_seconds=1.5))
+
+
+@scenarios.add
+async def non_latin_mp3_tags(world: World) -> None:
+    await create(
+        world,
+        AudioSpec(
+            "坂本龍一/Merry Christmas.mp3", "mp3", title="戦場のメリークリスマス", artist="坂本龍一"
+        ),
+    )
+
+
+@scenarios.add
+async def corrupt_file_reaches_error(world: World) -> None:
+    await create(world, AudioSpec("Broken/broken.mp3", "mp3", corrupt=True))
+
+
+@scenarios.add
+async def temp_and_non_audio_files_are_ignored(world: World) -> None:
+    (world.music / "notes.txt").write_text("not audio")
+    (world.music / "song.mp3.part").write_bytes(b"partial download")
+    await world.os_events([("added", "notes.txt"), ("added", "song.mp3.part")])
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
+    assert await run_scenario(scenarios[name]) == snapshot

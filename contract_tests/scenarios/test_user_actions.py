@@ -1,0 +1,85 @@
+"""What a user does through the HTTP API (ASGI app): delete, upload, edit, requeue."""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from mus.demo.audio_generator import audio_bytes
+from mus.demo.audio_spec import AudioSpec, CoverSpec
+
+from harness.scenario_set import ScenarioSet
+from harness.world import World
+
+scenarios = ScenarioSet()
+
+
+async def indexed(world: World, spec: AudioSpec) -> int:
+    world.write(spec)
+    await world.os_events([("added", spec.relative_path)])
+    await world.drain()
+    return await world.track_id(spec.relative_path)
+
+
+@scenarios.add
+async def api_delete_removes_file_and_row(world: World) -> None:
+    spec = AudioSpec(
+        "Björk/Jóga.flac", "flac", title="Jóga", artist="Björk", cover=CoverSpec(seed=6)
+    )
+    track_id = await indexed(world, spec)
+    api = await world.api()
+    response = await api.delete(f"/tracks/{track_id}")
+    assert response.status_code == 202, response.text
+    await world.drain()
+    # The OS then reports the deletion; the write lock makes the watcher ignore it.
+    await world.os_events([("deleted", spec.relative_path)])
+
+
+@scenarios.add
+async def api_upload_indexes_the_file(world: World) -> None:
+    api = await world.api()
+    body = audio_bytes(AudioSpec("x.ogg", "ogg", cover=CoverSpec(seed=7)))
+    response = await api.post(
+        "/tracks/upload",
+        data={"title": "Uploaded Song", "artist": "The Uploaders"},
+        files={"file": ("../../weird name.ogg", body, "audio/ogg")},
+    )
+    assert response.status_code == 202, response.text
+    await world.drain()
+    uploaded = response.json()["file_path"]
+    await world.os_events([("added", uploaded)])  # the watcher's echo of the upload
+
+
+@scenarios.add
+async def api_edit_with_rename_ignores_the_watcher_echo(world: World) -> None:
+    spec = AudioSpec("inbox/track01.mp3", "mp3", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    api = await world.api()
+    response = await api.patch(
+        f"/tracks/{track_id}",
+        json={"title": "Windowlicker", "artist": "Aphex Twin", "rename": True},
+    )
+    assert response.status_code == 200, response.text
+    await world.drain()
+    renamed = "inbox/Aphex Twin - Windowlicker.mp3"
+    await world.os_events(
+        [("modified", spec.relative_path), ("deleted", spec.relative_path), ("added", renamed)]
+    )
+
+
+@scenarios.add
+async def errors_requeue_after_the_file_is_fixed(world: World) -> None:
+    broken = AudioSpec("Fixable/song.mp3", "mp3", corrupt=True)
+    track_id = await indexed(world, broken)
+    api = await world.api()
+    errors = await api.get("/errors")
+    assert [item["id"] for item in errors.json()["items"]] == [track_id], errors.text
+    # The user replaces the file without mus seeing it (e.g. a restore), then requeues.
+    world.write(AudioSpec("Fixable/song.mp3", "mp3", title="Fixed", artist="Restored"))
+    response = await api.post(f"/errors/{track_id}/requeue")
+    assert response.status_code == 202, response.text
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
+    assert await run_scenario(scenarios[name]) == snapshot
