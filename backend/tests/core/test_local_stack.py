@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,69 +26,14 @@ from mus.core.local_stack import (
 from mus.core.redis_server import find_redis_server, redis_reachable
 from mus.demo.demo_library import DEMO_SPECS
 
+from tests.process_probes import children_of, free_port, get_json, gone, status_of, wait_until
+
 RUN_STACK = (
     "import sys\n"
     "from mus.core.config import get_settings\n"
     "from mus.core.local_stack import run_local_stack\n"
     "sys.exit(run_local_stack(get_settings()))\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def gone(pid: int) -> bool:
-    """Ended (a zombie nobody reaped yet counts as ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in {"Z", "X"}
-
-
-def children_of(pid: int) -> dict[int, str]:
-    """Direct children of `pid` with their command lines, read from /proc."""
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid:
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
-    return found
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-def status_of(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return None
-
-
-def wait_until(predicate: Any, timeout: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    output = log.read_text(errors="replace")[-4000:] if log is not None else ""
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{output}")
 
 
 def quiet_settings(tmp_path: Path, **values: Any) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -65,34 +64,3 @@ def dockerfile_env(path: Path) -> dict[str, str]:
                 key, _, value = token.partition("=")
                 env[key] = value
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def gone(pid: int) -> bool:
-    """Ended (a zombie nobody reaped yet counts as ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in {"Z", "X"}
-
-
-def children_of(pid: int) -> dict[int, str]:
-    """Direct children of `pid` with their command lines, read from /proc."""
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
-    return found

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
-from docker_files import SUPERVISORD_CONF, children_of, free_port, gone
+from docker_files import SUPERVISORD_CONF
 
 from mus.core.redis_server import find_redis_server, redis_reachable
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
+
+from tests.process_probes import children_of, free_port, get_json, gone, status_of, wait_until
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 SUPERVISORD = Path(sys.executable).with_name("supervisord")
@@ -35,30 +32,6 @@ SONG = AudioSpec(
     2.0,
     CoverSpec(300, 300, seed=5),
 )
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-def status_of(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return None
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{log.read_text()[-5000:]}")
 
 
 @pytest.fixture
