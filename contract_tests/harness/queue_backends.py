@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from harness.arq_backend import ArqBackend
 from harness.queue_backend import QueueBackend
+from harness.streaq_backend import StreaqBackend
 
 BACKENDS: dict[str, Callable[[], QueueBackend]] = {
     "arq": ArqBackend,
+    "streaq": StreaqBackend,
 }
 
 

@@ -1,0 +1,136 @@
+"""The streaq leg: the app's own streaq Worker (all jobs, queues as priorities), in burst mode."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from typing import Any
+
+from streaq import Worker
+
+from mus.application.job_queue import JobQueue
+from mus.core.config import Settings
+from mus.core.streaq_broker import PRIORITIES, StreaqJobQueue, create_worker
+
+from harness.queue_backend import ExecutedJob
+
+# After a drain every executed task's result is stored; this only bounds a broken run.
+RESULT_WAIT_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Enqueued:
+    task_id: str
+    queue: str
+    task: str
+    kwargs: dict[str, Any]
+
+
+class StreaqBackend:
+    """streaq results carry no arguments or queue, so the adapter notes them at enqueue."""
+
+    name = "streaq"
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._client: Worker[Any] | None = None
+        self._enqueued: list[_Enqueued] = []
+        self._original_enqueue: Any = None
+
+    def version(self) -> str:
+        return package_version("streaq")
+
+    def port_classes(self) -> tuple[type, ...]:
+        return (StreaqJobQueue,)
+
+    async def start(self, settings: Settings) -> JobQueue:
+        self._settings = settings
+        self._enqueued.clear()
+        self._observe_enqueues()
+        self._client = create_worker(settings)
+        await self._client.__aenter__()
+        return StreaqJobQueue(self._client)
+
+    def _observe_enqueues(self) -> None:
+        original = StreaqJobQueue.enqueue
+        self._original_enqueue = original
+        log = self._enqueued
+
+        @functools.wraps(original)
+        async def noting_enqueue(
+            port: StreaqJobQueue, queue_name: str, task_name: str, **kwargs: Any
+        ) -> str:
+            task_id = await original(port, queue_name, task_name, **kwargs)
+            log.append(_Enqueued(task_id, queue_name, task_name, dict(kwargs)))
+            return task_id
+
+        StreaqJobQueue.enqueue = noting_enqueue  # type: ignore[method-assign,assignment]
+
+    @property
+    def client(self) -> Worker[Any]:
+        if self._client is None or self._settings is None:
+            raise RuntimeError("StreaqBackend.start() was not called")
+        return self._client
+
+    async def _queued(self, priorities: Sequence[str]) -> int:
+        """Queued, running (not yet acknowledged) and delayed tasks on these priorities."""
+        client = self.client
+        total = 0
+        for priority in priorities:
+            total += int(await client.redis.xlen(client.stream_key + priority))
+            total += int(await client.redis.zcard(client.queue_key + priority))
+        return total
+
+    async def drain(
+        self, queues: Sequence[str] | None = None, timeout_seconds: float = 60.0
+    ) -> None:
+        settings = self.settings
+        wanted = [name for name in PRIORITIES if queues is None or name in queues]
+
+        async def run() -> None:
+            while await self._queued(wanted):
+                worker = create_worker(settings, queues=wanted)
+                worker.burst = True
+                await worker.run_async()
+
+        await asyncio.wait_for(run(), timeout=timeout_seconds)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise RuntimeError("StreaqBackend.start() was not called")
+        return self._settings
+
+    async def executed_jobs(self) -> list[ExecutedJob]:
+        jobs = []
+        for entry in self._enqueued:
+            try:
+                result = await self.client.result_by_id(entry.task_id, timeout=RESULT_WAIT_SECONDS)
+            except TimeoutError:
+                continue  # enqueued, never run: not an executed job
+            jobs.append(
+                ExecutedJob(
+                    queue=entry.queue,
+                    task=entry.task,
+                    kwargs=entry.kwargs,
+                    success=result.success,
+                    outcome=result.result if result.success else _exception_name(result),
+                )
+            )
+        return jobs
+
+    async def stop(self) -> None:
+        if self._original_enqueue is not None:
+            StreaqJobQueue.enqueue = self._original_enqueue  # type: ignore[method-assign]
+            self._original_enqueue = None
+        if self._client is not None:
+            await self._client.__aexit__(None, None, None)
+            self._client = None
+
+
+def _exception_name(result: Any) -> str:
+    text = str(result.exception)
+    return text.split("(", 1)[0]
