@@ -47,9 +47,7 @@ class StreaqJobQueue:
     async def enqueue(self, queue_name: str, task_name: str, **kwargs: Any) -> str:
         queue = check_job(queue_name, task_name, kwargs)
         try:
-            task = await self.worker.enqueue_unsafe(task_name, **kwargs).start(
-                priority=queue.value
-            )
+            task = await self.worker.enqueue_unsafe(task_name, **kwargs).start(priority=queue.value)
         except (CoredisError, StreaqError, OSError) as exc:
             raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
         return str(task.id)
