@@ -19,6 +19,7 @@ from streaq.types import StreaqError
 from mus.application.job_queue import BrokerUnavailableError, JobQueue, check_job
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
+from mus.infrastructure.broker.broker_probe import mask_url
 from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY
 from mus.infrastructure.jobs.job_runtime import JobRuntime, install_job_runtime
 from mus.infrastructure.jobs.registered_jobs import JOBS
@@ -100,8 +101,23 @@ def create_worker(
 async def open_streaq_job_queue(settings: Settings) -> AsyncIterator[JobQueue]:
     """The api's single broker connection for its lifetime (it runs no tasks)."""
     client = create_worker(settings)
-    async with client:
+    try:
+        await client.__aenter__()
+    except Exception as exc:  # coredis raises inside an anyio task group
+        raise BrokerUnavailableError(
+            f"cannot connect to the broker at {mask_url(settings.redis_url)}: {root_cause(exc)}"
+        ) from exc
+    try:
         yield StreaqJobQueue(client)
+    finally:
+        await client.__aexit__(None, None, None)
+
+
+def root_cause(exc: BaseException) -> str:
+    """The first real error inside (possibly nested) exception groups, as one line."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
 
 
 worker = create_worker(get_settings())
