@@ -24,7 +24,6 @@ from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioFormat, AudioSpec, CoverSpec
 from mus.domain.track import ProcessingStatus, Track
 from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.models import TrackRow
 from mus.infrastructure.persistence.track_repository import TrackRepository
 from mus.infrastructure.scanner.cover_store import CoverStore
 from mus.infrastructure.scanner.duration_probe import (
@@ -71,22 +70,8 @@ async def register(db: Database, settings: Settings, path: Path) -> Track:
     """Insert the row of a file already in the library, PENDING with its fast metadata."""
     metadata = await asyncio.to_thread(read_fast_metadata, path, settings.music_dir_path)
     async with db.session() as session:
-        row = TrackRow(
-            file_path=metadata.file_path,
-            title=metadata.title,
-            artist=metadata.artist,
-            duration=metadata.duration,
-            inode=metadata.inode,
-            file_mtime=metadata.mtime,
-            content_hash=metadata.content_hash,
-            processing_status=ProcessingStatus.PENDING.value,
-            revision=0,
-            has_cover=False,
-        )
-        session.add(row)
-        await session.flush()
-        track = await TrackRepository(session).get(row.id)
-    assert track is not None and track.processing_status is ProcessingStatus.PENDING
+        track, _ = await TrackRepository(session).upsert_fast(metadata)
+    assert track.processing_status is ProcessingStatus.PENDING
     return track
 
 

@@ -22,10 +22,9 @@ from mus.core.arq_pool import arq_queue_key, open_arq_pool
 from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
-from mus.domain.track import ProcessingStatus, Track
+from mus.domain.track import Track
 from mus.infrastructure.api.app_state import AppState
-from mus.infrastructure.persistence.models import TrackRow
-from mus.infrastructure.persistence.track_repository import TrackRepository, to_track
+from mus.infrastructure.persistence.track_repository import TrackRepository
 from mus.infrastructure.scanner.fast_metadata import read_fast_metadata
 from mus.main import create_app
 
@@ -73,21 +72,8 @@ class Api:
         path = self.music_dir / relative_path
         metadata = await asyncio.to_thread(read_fast_metadata, path, self.music_dir)
         async with self.state.database.session() as session:
-            row = TrackRow(
-                file_path=metadata.file_path,
-                title=metadata.title,
-                artist=metadata.artist,
-                duration=metadata.duration,
-                inode=metadata.inode,
-                file_mtime=metadata.mtime,
-                content_hash=metadata.content_hash,
-                processing_status=ProcessingStatus.PENDING.value,
-                revision=0,
-                has_cover=False,
-            )
-            session.add(row)
-            await session.flush()
-            return to_track(row)
+            track, _ = await TrackRepository(session).upsert_fast(metadata)
+        return track
 
     async def track(self, track_id: int) -> Track | None:
         async with self.state.database.session() as session:
