@@ -16,7 +16,7 @@ BENCH_ARGS ?=
 QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-streaq back-lock bench-scan doctor actionlint clean
+	contract-record contract-determinism contract-streaq cutover-gate back-lock bench-scan doctor actionlint clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
@@ -49,13 +49,16 @@ types: ## mypy --strict on the mus package and the contract harness
 	cd backend && $(UV_RUN) mypy
 	cd backend && $(UV_RUN) mypy --strict ../contract_tests/harness
 
-ci: setup lint types actionlint test contract contract-determinism contract-streaq ## What CI runs, in order
+ci: setup lint types actionlint test contract-determinism cutover-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); \
 	cd contract_tests && $(UV) run --frozen --project ../backend pytest \
 		--queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS); \
 	echo "contract suite ($(QUEUE_BACKEND)): $$(( $$(date +%s) - start ))s"
+
+cutover-gate: contract contract-streaq ## Both legs, then the parity report and the gate (--strict)
+	cd contract_tests && $(UV) run --frozen --project ../backend python -m harness.cutover_gate --strict
 
 contract-streaq: ## The streaq leg against the arq snapshots
 	$(MAKE) contract QUEUE_BACKEND=streaq

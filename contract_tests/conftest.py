@@ -12,6 +12,7 @@ import redis
 
 from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
 from harness.determinism import first_difference
+from harness.parity_results import ScenarioResult, write_results
 from harness.provenance import BASELINE_BACKEND, digest_problem, update_refusal
 from harness.queue_backend import QueueBackend
 from harness.queue_backends import BACKENDS, backend_by_name
@@ -57,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(refusal)
     config.stash[SITES] = EnqueueSiteRecorder()
     config.stash[TASKS] = set()
+    global _config_of_this_run  # noqa: PLW0603 - logreport hooks get no config
+    _config_of_this_run = config
 
 
 SITES = pytest.StashKey[EnqueueSiteRecorder]()
@@ -137,20 +140,53 @@ def run_scenario(
 
 
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    session.config.stash[FULL_RUN] = not (
-        session.config.getoption("keyword") or session.config.getoption("markexpr")
-    ) and all(
-        str(arg).rstrip("/").endswith(("contract_tests", "scenarios")) or arg == "."
-        for arg in session.config.args
+    """A full run (every scenario selected) is what coverage and the parity report judge."""
+    config = session.config
+    scenarios_dir = (Path(str(config.rootpath)) / "scenarios").resolve()
+    selected_whole = any(
+        "::" not in str(arg) and scenarios_dir.is_relative_to(Path(str(arg)).resolve())
+        for arg in config.args
+    )
+    config.stash[FULL_RUN] = (
+        selected_whole
+        and not config.getoption("keyword")
+        and not config.getoption("markexpr")
+        and all("::" not in str(arg) for arg in config.args)
     )
 
 
 FULL_RUN = pytest.StashKey[bool]()
+RESULTS = pytest.StashKey[dict[str, ScenarioResult]]()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Note each scenario's outcome and, when it failed, the diff, for the parity report."""
+    if "scenarios/" not in report.nodeid or not (report.when == "call" or report.failed):
+        return
+    config = _config_of_this_run
+    if config is None:
+        return
+    results = config.stash.setdefault(RESULTS, {})
+    previous = results.get(report.nodeid)
+    if previous is not None and previous.outcome == "failed":
+        return
+    results[report.nodeid] = ScenarioResult(
+        scenario=report.nodeid,
+        outcome=report.outcome,
+        detail=report.longreprtext if report.failed else "",
+    )
+
+
+_config_of_this_run: pytest.Config | None = None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if not config.stash.get(FULL_RUN, False) or exitstatus != 0:
+    if not config.stash.get(FULL_RUN, False):
+        return
+    if not updating_snapshots(config):
+        write_results(backend_by_name(backend_name(config)), config.stash.get(RESULTS, {}))
+    if exitstatus != 0:
         return
     problems = coverage_problems(config.stash[TASKS], config.stash[SITES].sites)
     reporter = config.pluginmanager.get_plugin("terminalreporter")

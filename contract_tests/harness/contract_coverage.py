@@ -7,6 +7,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import mus
@@ -50,9 +51,14 @@ class EnqueueSiteRecorder:
     def wrap(self, enqueue: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(enqueue)
         async def recording_enqueue(port: Any, *args: Any, **kwargs: Any) -> Any:
-            caller = sys._getframe(1)
-            module = caller.f_globals.get("__name__", "?")
-            if module.startswith("mus."):
+            # The nearest caller in `mus` (an adapter may wrap the port too).
+            caller: FrameType | None = sys._getframe(1)
+            while caller is not None and not caller.f_globals.get("__name__", "").startswith(
+                "mus."
+            ):
+                caller = caller.f_back
+            if caller is not None:
+                module = caller.f_globals["__name__"]
                 self.sites.add(f"{module}:{caller.f_code.co_qualname}")
             return await enqueue(port, *args, **kwargs)
 

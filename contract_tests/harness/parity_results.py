@@ -1,0 +1,63 @@
+"""Each full contract run leaves its per-scenario outcomes here; the cutover gate reads them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.provenance import CONTRACT_ROOT, snapshots_digest
+from harness.queue_backend import QueueBackend
+
+REPORT_DIR = CONTRACT_ROOT / "report"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    """One scenario on one backend: passed or failed, with the snapshot diff when it failed."""
+
+    scenario: str
+    outcome: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackendRun:
+    """What one full run of the suite on one backend found."""
+
+    backend: str
+    backend_version: str
+    snapshots_digest: str
+    results: list[ScenarioResult]
+
+
+def results_path(backend: str, report_dir: Path = REPORT_DIR) -> Path:
+    return report_dir / f"results-{backend}.json"
+
+
+def write_results(
+    backend: QueueBackend, results: dict[str, ScenarioResult], report_dir: Path = REPORT_DIR
+) -> Path:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    run = BackendRun(
+        backend=backend.name,
+        backend_version=backend.version(),
+        snapshots_digest=snapshots_digest(),
+        results=sorted(results.values(), key=lambda result: result.scenario),
+    )
+    path = results_path(backend.name, report_dir)
+    path.write_text(json.dumps(asdict(run), indent=2) + "\n")
+    return path
+
+
+def read_results(backend: str, report_dir: Path = REPORT_DIR) -> BackendRun | None:
+    path = results_path(backend, report_dir)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return BackendRun(
+        backend=data["backend"],
+        backend_version=data["backend_version"],
+        snapshots_digest=data["snapshots_digest"],
+        results=[ScenarioResult(**item) for item in data["results"]],
+    )

@@ -1,0 +1,103 @@
+"""The gate, on temporary copies of the repository state: never by breaking main."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from harness.cutover_gate import arq_removed, evaluate, markdown, recorded_scenarios, write_report
+from harness.provenance import CONTRACT_ROOT, snapshots_digest
+
+REPO_ROOT = CONTRACT_ROOT.parent
+
+
+def repo_copy(tmp_path: Path, *, without_arq: bool) -> Path:
+    """backend/pyproject.toml and worker.py as a branch would have them."""
+    root = tmp_path / "repo"
+    (root / "backend" / "src/mus/infrastructure/jobs").mkdir(parents=True, exist_ok=True)
+    pyproject = (REPO_ROOT / "backend" / "pyproject.toml").read_text()
+    if without_arq:
+        pyproject = "\n".join(line for line in pyproject.splitlines() if '"arq' not in line)
+    else:
+        shutil.copy(
+            REPO_ROOT / "backend/src/mus/infrastructure/jobs/worker.py",
+            root / "backend/src/mus/infrastructure/jobs/worker.py",
+        )
+    (root / "backend" / "pyproject.toml").write_text(pyproject)
+    return root
+
+
+def results(
+    report_dir: Path, backend: str, failing: dict[str, str], extra: tuple[str, ...] = ()
+) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    scenarios = sorted(recorded_scenarios() | set(extra))
+    body = {
+        "backend": backend,
+        "backend_version": "test",
+        "snapshots_digest": snapshots_digest(),
+        "results": [
+            {
+                "scenario": scenario,
+                "outcome": "failed" if scenario in failing else "passed",
+                "detail": failing.get(scenario, ""),
+            }
+            for scenario in scenarios
+        ],
+    }
+    (report_dir / f"results-{backend}.json").write_text(json.dumps(body))
+
+
+def test_arq_removal_is_detected(tmp_path: Path) -> None:
+    assert not arq_removed(REPO_ROOT)
+    assert arq_removed(repo_copy(tmp_path, without_arq=True))
+
+
+def test_gate_fails_when_arq_is_removed_and_one_scenario_lacks_parity(tmp_path: Path) -> None:
+    scenario = sorted(recorded_scenarios())[0]
+    report = tmp_path / "report"
+    results(report, "arq", {})
+    results(report, "streaq", {scenario: "- 'has_cover': True,\n+ 'has_cover': False,"})
+    verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
+    assert verdict.arq_removed
+    assert verdict.fails(strict=False)
+    assert verdict.problems == [f"{scenario}: streaq does not match the arq recording (failed)"]
+    md_path, html_path = write_report(verdict, report)
+    text = md_path.read_text()
+    assert "**NO PARITY** (arq removed)" in text
+    assert "+ 'has_cover': False," in text
+    assert "&#x27;has_cover&#x27;: False" in html_path.read_text()
+
+
+def test_with_arq_still_present_only_strict_mode_fails(tmp_path: Path) -> None:
+    scenario = sorted(recorded_scenarios())[-1]
+    report = tmp_path / "report"
+    results(report, "arq", {})
+    results(report, "streaq", {scenario: "diff"})
+    verdict = evaluate(repo_copy(tmp_path, without_arq=False), CONTRACT_ROOT, report)
+    assert not verdict.fails(strict=False)
+    assert verdict.fails(strict=True)
+
+
+def test_a_scenario_without_arq_recording_blocks_the_cutover(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    results(report, "arq", {})
+    results(report, "streaq", {}, extra=("scenarios/test_new.py::test_scenario[unrecorded]",))
+    verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
+    assert (
+        "scenarios/test_new.py::test_scenario[unrecorded] has no arq recording" in verdict.problems
+    )
+    assert verdict.fails(strict=False)
+
+
+def test_missing_runs_are_problems_and_full_parity_passes(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
+    assert any("no full arq run found" in problem for problem in verdict.problems)
+    results(report, "arq", {})
+    results(report, "streaq", {})
+    verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
+    assert verdict.problems == []
+    assert not verdict.fails(strict=True)
+    assert "**PARITY: streaq matches every arq recording** (arq removed)" in markdown(verdict)
