@@ -32,7 +32,7 @@ setup-python: ## Same as setup: uv sync of backend (dev group included)
 	cd backend && $(UV) sync --frozen
 
 run: setup ## Start api, workers and the file watcher (and Redis if needed) until Ctrl-C
-	cd backend && $(UV_RUN) mus run
+	cd backend && DATA_DIR_PATH="$${DATA_DIR_PATH:-$(CURDIR)/data}" $(UV_RUN) mus run
 
 test: ## Run every backend test (PYTEST_ARGS="-k doctor" to narrow)
 	cd backend && $(UV_RUN) pytest $(PYTEST_ARGS)
