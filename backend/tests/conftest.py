@@ -12,6 +12,10 @@ import redis
 
 from mus.core.config import Settings, get_settings
 from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.scanner.duration_probe import (
+    FFPROBE_PATH_ENV,
+    reset_missing_ffprobe_warning,
+)
 
 TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -61,6 +65,15 @@ def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) ->
     value = get_settings()
     value.ensure_directories()
     return value
+
+
+@pytest.fixture(autouse=True)
+def _real_ffprobe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts on the PATH's ffprobe, with the once-per-process warning re-armed."""
+    monkeypatch.delenv(FFPROBE_PATH_ENV, raising=False)
+    reset_missing_ffprobe_warning()
+    yield
+    reset_missing_ffprobe_warning()
 
 
 @pytest.fixture(autouse=True)

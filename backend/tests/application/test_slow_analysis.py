@@ -9,7 +9,7 @@ import asyncio
 import io
 import logging
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,20 +28,11 @@ from mus.infrastructure.persistence.track_repository import TrackRepository
 from mus.infrastructure.scanner.cover_store import CoverStore
 from mus.infrastructure.scanner.duration_probe import (
     FFPROBE_PATH_ENV,
-    reset_missing_ffprobe_warning,
 )
 from mus.infrastructure.scanner.fast_metadata import read_fast_metadata
 from mus.infrastructure.scanner.fingerprint import content_fingerprint
 
 TOLERANCE_SECONDS = 0.05
-
-
-@pytest.fixture(autouse=True)
-def _real_ffprobe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(FFPROBE_PATH_ENV, raising=False)
-    reset_missing_ffprobe_warning()
-    yield
-    reset_missing_ffprobe_warning()
 
 
 @pytest.fixture

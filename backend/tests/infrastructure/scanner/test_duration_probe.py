@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,9 @@ from mus.infrastructure.scanner.duration_probe import (
     AudioProbeError,
     condense_ffprobe_errors,
     probe_duration,
-    reset_missing_ffprobe_warning,
 )
 
 TOLERANCE_SECONDS = 0.05
-
-
-@pytest.fixture(autouse=True)
-def _clean_ffprobe_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(FFPROBE_PATH_ENV, raising=False)
-    reset_missing_ffprobe_warning()
-    yield
-    reset_missing_ffprobe_warning()
 
 
 def missing_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
