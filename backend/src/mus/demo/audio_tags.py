@@ -9,6 +9,7 @@ Works on an in-memory copy of the template, so each generated file is written to
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -73,20 +74,13 @@ def _fill_id3(tags: Any, spec: AudioSpec) -> None:
         )
 
 
-def _write_mp3(buffer: io.BytesIO, spec: AudioSpec) -> None:
-    audio = MP3(buffer)
+def _write_id3(container: Any, buffer: io.BytesIO, spec: AudioSpec) -> None:
+    """An ID3 tag in an MP3 stream or a WAV chunk: the same frames either way."""
+    audio = container(buffer)
     audio.add_tags()
     _fill_id3(audio.tags, spec)
     buffer.seek(0)
     # ID3 v2.4 with UTF-8 text: the app's later v2.3 normalisation then has work to do.
-    audio.save(buffer, v2_version=4)
-
-
-def _write_wav(buffer: io.BytesIO, spec: AudioSpec) -> None:
-    audio = WAVE(buffer)
-    audio.add_tags()
-    _fill_id3(audio.tags, spec)
-    buffer.seek(0)
     audio.save(buffer, v2_version=4)
 
 
@@ -131,8 +125,8 @@ def _write_m4a(buffer: io.BytesIO, spec: AudioSpec) -> None:
 
 
 WRITERS: dict[AudioFormat, Callable[[io.BytesIO, AudioSpec], None]] = {
-    "mp3": _write_mp3,
-    "wav": _write_wav,
+    "mp3": functools.partial(_write_id3, MP3),
+    "wav": functools.partial(_write_id3, WAVE),
     "flac": _write_flac,
     "ogg": _write_ogg,
     "m4a": _write_m4a,
