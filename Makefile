@@ -28,8 +28,9 @@ prerequisites: ## Install uv, ffmpeg, redis-server and Node.js when missing (Deb
 
 setup: prerequisites setup-python ## Prerequisites, then the backend and dev tools from the lock
 
-setup-python: ## Same as setup: uv sync of backend (dev group included)
+setup-python: ## uv sync of backend (dev group included), then the arq baseline's test-only pins
 	cd backend && $(UV) sync --frozen
+	cd backend && $(UV) pip install --python .venv --quiet -r ../contract_tests/requirements-arq.txt
 
 run: setup ## Start api, workers and the file watcher (and Redis if needed) until Ctrl-C
 	cd backend && DATA_DIR_PATH="$${DATA_DIR_PATH:-$(CURDIR)/data}" $(UV_RUN) mus run
@@ -70,10 +71,13 @@ contract-record: ## (Re)record the snapshots and provenance: arq baseline only
 	cd contract_tests && $(UV) run --frozen --project ../backend pytest \
 		--queue-backend=arq --snapshot-update $(PYTEST_ARGS)
 
-back-lock: ## Re-lock backend/uv.lock and export backend/requirements.txt (runtime deps only)
+back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin the arq baseline
 	cd backend && $(UV) lock
 	cd backend && $(UV) export --frozen --no-hashes --no-dev --no-emit-project \
 		-o requirements.txt
+	cd backend && $(UV) pip compile ../contract_tests/requirements-arq.in -c requirements.txt \
+		--python-version 3.11 --generate-hashes --custom-compile-command "make back-lock" \
+		--quiet -o ../contract_tests/requirements-arq.txt
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)

@@ -53,6 +53,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"unknown queue backend {name!r}: choose one of {', '.join(BACKENDS)}"
         )
+    try:
+        backend_by_name(name)  # a missing test-only dependency stops the run here, in one line
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from None
     refusal = update_refusal(name) if updating_snapshots(config) else None
     if refusal is not None:
         raise pytest.UsageError(refusal)
@@ -182,7 +186,7 @@ _config_of_this_run: pytest.Config | None = None
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if not config.stash.get(FULL_RUN, False):
+    if not config.stash.get(FULL_RUN, False) or config.option.collectonly:
         return
     if not updating_snapshots(config):
         write_results(backend_by_name(backend_name(config)), config.stash.get(RESULTS, {}))

@@ -1,4 +1,4 @@
-# mus backend image: the api and the arq worker run from it (see docker-compose.yml).
+# mus backend image: the api and the streaq worker run from it (see docker-compose.yml).
 # Build from the repository root: docker build -f docker/backend.Dockerfile .
 # backend/requirements.txt is exported from backend/uv.lock by `make back-lock`.
 FROM python:3.11-slim

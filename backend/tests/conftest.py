@@ -17,6 +17,9 @@ from mus.infrastructure.scanner.duration_probe import (
     reset_missing_ffprobe_warning,
 )
 
+# `stub_broker` and `own_redis` fixtures, for any test folder
+pytest_plugins = ["tests.stub_broker", "tests.own_redis"]
+
 TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 

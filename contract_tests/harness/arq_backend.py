@@ -1,4 +1,4 @@
-"""The arq baseline: the app's own per-queue arq worker settings, run in burst mode."""
+"""The arq baseline: one arq worker per queue on the app's own jobs, run in burst mode."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ from arq import ArqRedis
 from arq.worker import Worker
 
 from mus.application.job_queue import JobQueue
-from mus.core.arq_pool import ARQ_QUEUE_PREFIX, ArqJobQueue, arq_queue_key, open_arq_pool
 from mus.core.config import Settings
 from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY, QueueName
-from mus.infrastructure.jobs.worker import worker_settings
 
+from harness.arq_wiring import (
+    ARQ_QUEUE_PREFIX,
+    ArqJobQueue,
+    arq_queue_key,
+    open_arq_pool,
+    worker_settings,
+)
 from harness.queue_backend import ExecutedJob
 
 

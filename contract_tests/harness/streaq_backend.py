@@ -14,6 +14,7 @@ from streaq import Worker
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
 from mus.core.streaq_broker import PRIORITIES, StreaqJobQueue, create_worker
+from mus.core.streaq_connection import StreaqConnection
 
 from harness.queue_backend import ExecutedJob
 
@@ -37,6 +38,7 @@ class StreaqBackend:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._client: Worker[Any] | None = None
+        self._connection: StreaqConnection | None = None
         self._enqueued: list[_Enqueued] = []
         self._original_enqueue: Any = None
 
@@ -44,15 +46,20 @@ class StreaqBackend:
         return package_version("streaq")
 
     def port_classes(self) -> tuple[type, ...]:
-        return (StreaqJobQueue,)
+        return (StreaqConnection, StreaqJobQueue)
 
     async def start(self, settings: Settings) -> JobQueue:
         self._settings = settings
         self._enqueued.clear()
         self._observe_enqueues()
-        self._client = create_worker(settings)
+        self._client = create_worker(settings)  # reads results; jobs go through the api's port
         await self._client.__aenter__()
-        return StreaqJobQueue(self._client)
+        # The api's own connection object, as `uvicorn mus.main:app` holds it.
+        self._connection = StreaqConnection(settings)
+        await self._connection.start()
+        if not self._connection.connected:
+            raise RuntimeError(f"streaq leg: no broker connection at {settings.redis_url}")
+        return self._connection
 
     def _observe_enqueues(self) -> None:
         original = StreaqJobQueue.enqueue
@@ -126,6 +133,9 @@ class StreaqBackend:
         if self._original_enqueue is not None:
             StreaqJobQueue.enqueue = self._original_enqueue  # type: ignore[method-assign]
             self._original_enqueue = None
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
         if self._client is not None:
             await self._client.__aexit__(None, None, None)
             self._client = None

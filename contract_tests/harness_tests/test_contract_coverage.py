@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mus.infrastructure.jobs.registered_jobs import JOBS
 
 from harness.contract_coverage import coverage_problems, static_enqueue_sites
@@ -24,3 +26,18 @@ def test_a_job_or_site_no_scenario_reached_is_named() -> None:
     )
     assert problems[0] == "job 'handle_file_moved' is registered but no scenario ran it"
     assert problems[1] == f"enqueue call site {sorted(everything)[0]} is reached by no scenario"
+
+
+def test_a_port_delegating_to_its_backend_is_not_a_call_site(tmp_path: Path) -> None:
+    package = tmp_path / "mus"
+    package.mkdir()
+    (package / "ports.py").write_text(
+        "class Connection:\n"
+        "    async def enqueue(self, queue, task, **kwargs):\n"
+        "        return await self.queue.enqueue(queue, task, **kwargs)\n"
+        "\n"
+        "async def route(port):\n"
+        "    await port.enqueue('high_priority', 'handle_file_created', file_path='a')\n"
+    )
+    assert static_enqueue_sites(package) == {"mus.ports:route"}
+    assert "mus.core.streaq_connection:StreaqConnection.enqueue" not in static_enqueue_sites()

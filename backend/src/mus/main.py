@@ -10,6 +10,7 @@ from mus.infrastructure.api.app_state import DEFAULT_SSE_KEEPALIVE_SECONDS
 from mus.infrastructure.api.error_handlers import install_error_handlers
 from mus.infrastructure.api.lifespan import lifespan
 from mus.infrastructure.api.main import API_PREFIX, api_router
+from mus.infrastructure.api.startup_failure import StartupFailureReporter
 
 DESCRIPTION = (
     "Self-hosted music library: tracks, streaming with HTTP Range, covers, upload, tag "
@@ -44,6 +45,7 @@ def create_app(
     app.state.job_queue_opener = job_queue_opener
     app.state.mus = None
     install_error_handlers(app)
+    app.add_middleware(StartupFailureReporter)
     app.include_router(api_router, prefix=API_PREFIX)
     return app
 

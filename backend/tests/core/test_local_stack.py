@@ -186,13 +186,7 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
             "redis" if "redis-server" in cmd else "api" if "uvicorn" in cmd else cmd.split()[-1]
             for cmd in children.values()
         )
-        assert kinds == [
-            "api",
-            "mus.infrastructure.jobs.worker.HighPriorityWorker",
-            "mus.infrastructure.jobs.worker.LowPriorityWorker",
-            "mus.infrastructure.jobs.worker.MediumPriorityWorker",
-            "redis",
-        ]
+        assert kinds == ["api", "mus.core.streaq_broker:worker", "redis"]
         assert any(f"127.0.0.1:{redis_port}" in cmd for cmd in children.values())
 
         def listed_paths() -> list[str]:
@@ -242,19 +236,14 @@ def test_a_dead_child_stops_the_stack_and_is_named(settings: Settings) -> None:
         stack.start()
         assert stack.redis is None  # REDIS_URL answered: nothing of ours to start
         assert "using the Redis at redis://127.0.0.1:6379/" in out.getvalue()
-        victim = next(p for p in stack.services if p.name == "arq-worker-low")
+        victim = next(p for p in stack.services if p.name == "streaq-worker")
         assert victim.pid is not None
         os.kill(victim.pid, signal.SIGKILL)
         assert stack.wait() == 1
     finally:
         stack.stop()
     assert stack.exited is not None
-    assert (stack.exited.name, stack.exited.code) == ("arq-worker-low", -9)
-    assert "arq-worker-low exited unexpectedly with code -9" in err.getvalue()
+    assert (stack.exited.name, stack.exited.code) == ("streaq-worker", -9)
+    assert "streaq-worker exited unexpectedly with code -9" in err.getvalue()
     assert [p.name for p in stack.processes if p.is_running()] == []
-    assert sorted(p.name for p in stack.services) == [
-        "api",
-        "arq-worker-high",
-        "arq-worker-low",
-        "arq-worker-medium",
-    ]
+    assert sorted(p.name for p in stack.services) == ["api", "streaq-worker"]

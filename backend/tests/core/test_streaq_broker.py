@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from streaq import Worker
 
-from mus.application.job_queue import BrokerUnavailableError, UnknownJobError
+from mus.application.job_queue import UnknownJobError
 from mus.core.config import Settings
 from mus.core.streaq_broker import (
     PRIORITIES,
@@ -20,16 +16,14 @@ from mus.core.streaq_broker import (
     StreaqJobQueue,
     create_worker,
     from_json,
-    open_streaq_job_queue,
     to_json,
 )
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
+from mus.domain.track import ProcessingStatus
 from mus.infrastructure.jobs.registered_jobs import JOBS
 from mus.infrastructure.persistence.database import Database
 from mus.infrastructure.persistence.track_repository import TrackRepository
-
-from tests.process_probes import free_port, wait_until
 
 
 def test_queues_are_priorities_lowest_first_and_every_job_is_a_task(settings: Settings) -> None:
@@ -73,54 +67,6 @@ async def test_unknown_job_or_queue_raises_before_redis_sees_it(settings: Settin
         assert await client.queue_size() == 0
 
 
-@pytest.fixture
-def own_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A redis-server of this test's own, which the test may stop."""
-    port_number = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port_number), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port_number}/0"
-    try:
-        wait_until(lambda: _answers(url), 10, "the test's own redis-server")
-        yield url, server
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url).ping())
-    except redis.RedisError:
-        return False
-
-
-async def test_broker_lost_after_connecting_is_a_clear_error(
-    settings: Settings, own_redis: tuple[str, subprocess.Popen[bytes]]
-) -> None:
-    url, server = own_redis
-    async with open_streaq_job_queue(settings.model_copy(update={"redis_url": url})) as port:
-        await port.enqueue("high_priority", "handle_file_created", file_path="a.mp3")
-        server.terminate()
-        await asyncio.to_thread(server.wait, 10)
-        with pytest.raises(BrokerUnavailableError, match="broker unavailable"):
-            await port.enqueue("high_priority", "handle_file_created", file_path="b.mp3")
-
-
-async def test_connecting_to_nothing_is_a_clear_error(settings: Settings) -> None:
-    down = settings.model_copy(update={"redis_url": f"redis://:secret@127.0.0.1:{free_port()}/0"})
-    with pytest.raises(BrokerUnavailableError) as raised:
-        async with open_streaq_job_queue(down):
-            pass
-    message = str(raised.value)
-    assert message.startswith("cannot connect to the broker at redis://:***@127.0.0.1:")
-    assert "ConnectionError" in message
-    assert "secret" not in message
-
-
 async def test_one_worker_of_concurrency_one_runs_high_before_a_low_backlog(
     settings: Settings, database: Database
 ) -> None:
@@ -145,3 +91,56 @@ async def test_one_worker_of_concurrency_one_runs_high_before_a_low_backlog(
     assert all(result.result["outcome"] == "missing" for result in results[1:])
     async with database.session() as session:
         assert await TrackRepository(session).count() == 2 - 1
+
+
+async def run_until_idle(settings: Settings) -> Worker[Any]:
+    """The app's streaq worker on all three queues, until nothing is left (chains included)."""
+    worker = create_worker(settings)
+    worker.burst = True
+    await worker.run_async()
+    return worker
+
+
+async def test_a_job_enqueued_on_any_queue_runs(settings: Settings, database: Database) -> None:
+    root = settings.music_dir_path
+    write_audio(AudioSpec("high.mp3", "mp3", title="High"), root)
+    write_audio(AudioSpec("medium.flac", "flac", title="Medium"), root)
+    async with create_worker(settings) as client:
+        port = StreaqJobQueue(client)
+        created = await port.enqueue("high_priority", "handle_file_created", file_path="high.mp3")
+        await port.enqueue("medium_priority", "handle_file_modified", file_path="medium.flac")
+
+        worker = await run_until_idle(settings)
+
+        assert (worker.counters["completed"], worker.counters["failed"]) == (4, 0)  # + 2 chained
+        result = await client.result_by_id(created, timeout=5)
+    assert result.success
+    assert result.result["outcome"] == "added"
+    async with database.session() as session:
+        tracks = await TrackRepository(session).list_tracks()
+    assert sorted((t.file_path, t.processing_status) for t in tracks) == [
+        ("high.mp3", ProcessingStatus.COMPLETE),
+        ("medium.flac", ProcessingStatus.COMPLETE),
+    ]
+
+
+async def test_a_failing_job_is_recorded_and_the_worker_goes_on(
+    settings: Settings, database: Database
+) -> None:
+    write_audio(AudioSpec("bad.ogg", "ogg", corrupt=True), settings.music_dir_path)
+    write_audio(AudioSpec("good.wav", "wav"), settings.music_dir_path)
+    async with create_worker(settings) as client:
+        port = StreaqJobQueue(client)
+        await port.enqueue("high_priority", "handle_file_created", file_path="bad.ogg")
+        await port.enqueue("high_priority", "handle_file_created", file_path="good.wav")
+
+    worker = await run_until_idle(settings)
+
+    assert (worker.counters["completed"], worker.counters["failed"]) == (4, 0)
+    async with database.session() as session:
+        repo = TrackRepository(session)
+        bad = await repo.get_by_path("bad.ogg")
+        good = await repo.get_by_path("good.wav")
+    assert bad is not None and bad.processing_status is ProcessingStatus.ERROR
+    assert bad.last_error is not None and bad.last_error.job_name == "process_slow_metadata"
+    assert good is not None and good.processing_status is ProcessingStatus.COMPLETE

@@ -8,10 +8,8 @@ import pytest
 from docker_files import DOCKER_DIR, REPO_ROOT, load_compose
 from jsonschema import Draft202012Validator
 
-from mus.core.arq_all_queues import build_workers
-from mus.core.arq_pool import arq_queue_key
 from mus.core.config import Settings
-from mus.infrastructure.jobs.job_catalogue import QueueName
+from mus.core.streaq_broker import PRIORITIES, worker_from_settings
 
 COMPOSE = "docker-compose.yml"
 OVERRIDE = "docker-compose.override.yml.example"
@@ -54,8 +52,11 @@ def test_the_schema_rejects_what_compose_would_reject(compose_schema: dict[str, 
     assert not validator.is_valid(document)
 
 
-def test_services_are_the_api_the_arq_worker_and_redis() -> None:
-    assert set(load_compose(COMPOSE)["services"]) == {"api", "arq-worker", "redis"}
+def test_services_are_the_api_the_streaq_worker_and_redis() -> None:
+    services = load_compose(COMPOSE)["services"]
+    assert set(services) == {"api", "streaq-worker", "streaq-worker-high", "redis"}
+    assert "profiles" not in services["streaq-worker"]
+    assert services["streaq-worker-high"]["profiles"] == ["dedicated"]  # opt-in only
 
 
 def test_api_runs_uvicorn_on_the_app_after_a_healthy_redis() -> None:
@@ -66,7 +67,7 @@ def test_api_runs_uvicorn_on_the_app_after_a_healthy_redis() -> None:
     assert any(str(port).endswith(":8000") for port in api["ports"])
 
 
-@pytest.mark.parametrize("service", ["api", "arq-worker"])
+@pytest.mark.parametrize("service", ["api", "streaq-worker", "streaq-worker-high"])
 def test_backend_services_share_settings_data_and_music(service: str) -> None:
     spec = load_compose(COMPOSE)["services"][service]
     environment = spec["environment"]
@@ -83,12 +84,27 @@ def test_backend_services_share_settings_data_and_music(service: str) -> None:
     )
 
 
-def test_the_arq_worker_consumes_all_three_queues() -> None:
-    worker = load_compose(COMPOSE)["services"]["arq-worker"]
-    assert worker["command"] == ["python", "-m", "mus.core.arq_all_queues"]
-    assert sorted(w.queue_name for w in build_workers()) == sorted(
-        arq_queue_key(queue.value) for queue in QueueName
-    )
+def worker_of(service: dict[str, Any]) -> list[str]:
+    """The priorities the worker of a compose service consumes, highest first."""
+    environment = {key: str(value) for key, value in service["environment"].items()}
+    settings = Settings.model_validate(environment)
+    return list(worker_from_settings(settings).priorities)
+
+
+def test_the_streaq_worker_runs_the_streaq_cli_on_all_three_queues() -> None:
+    worker = load_compose(COMPOSE)["services"]["streaq-worker"]
+    assert worker["command"] == ["streaq", "run", "mus.core.streaq_broker:worker"]
+    assert "MUS_WORKER_QUEUES" not in worker["environment"]
+    assert worker_of(worker) == list(reversed(PRIORITIES))
+
+
+def test_the_dedicated_worker_consumes_only_high_priority() -> None:
+    services = load_compose(COMPOSE)["services"]
+    dedicated = services["streaq-worker-high"]
+    assert dedicated["command"] == services["streaq-worker"]["command"]
+    assert worker_of(dedicated) == ["high_priority"]
+    shared = {k: v for k, v in dedicated["environment"].items() if k != "MUS_WORKER_QUEUES"}
+    assert shared == services["streaq-worker"]["environment"]
 
 
 def test_redis_keeps_an_append_only_file_on_a_volume_and_reports_health() -> None:
@@ -103,12 +119,12 @@ def test_redis_keeps_an_append_only_file_on_a_volume_and_reports_health() -> Non
 
 def test_the_development_override_reloads_from_the_bind_mounted_source() -> None:
     override = load_compose(OVERRIDE)["services"]
-    for name, reload_marker in (("api", "--reload"), ("arq-worker", "watchfiles")):
+    for name, reload_marker in (("api", "--reload"), ("streaq-worker", "watchfiles")):
         command = command_text(override[name])
         sync = command.index("uv pip sync /app/requirements.txt")
         assert sync < command.index(reload_marker), f"{name} must sync before it starts"
         assert "../backend/src:/app/src" in override[name]["volumes"]
         assert "../backend/requirements.txt:/app/requirements.txt:ro" in override[name]["volumes"]
     assert "mus.main:app" in command_text(override["api"])
-    assert "mus.core.arq_all_queues" in command_text(override["arq-worker"])
+    assert "streaq run mus.core.streaq_broker:worker" in command_text(override["streaq-worker"])
     assert (DOCKER_DIR / "../backend/src/mus").resolve().is_dir()

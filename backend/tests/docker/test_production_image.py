@@ -104,12 +104,12 @@ def test_supervisor_reads_the_config_with_the_image_defaults(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     programs = parse_supervisord_conf(monkeypatch, tmp_path)
-    assert set(programs) == {"api", "arq-worker", "redis"}
-    api, worker, redis = programs["api"], programs["arq-worker"], programs["redis"]
+    assert set(programs) == {"api", "streaq-worker", "redis"}
+    api, worker, redis = programs["api"], programs["streaq-worker"], programs["redis"]
     assert api.command == (
         "/opt/venv/bin/python -m uvicorn mus.main:app --host 0.0.0.0 --port 8000"
     )
-    assert worker.command == "/opt/venv/bin/python -m mus.core.arq_all_queues"
+    assert worker.command == "/opt/venv/bin/python -m streaq run mus.core.streaq_broker:worker"
     assert "--appendonly yes" in redis.command
     assert (api.autostart, worker.autostart, redis.autostart) == (True, True, True)
     # Redis comes up before, and goes down after, the processes that use it.
@@ -125,4 +125,4 @@ def test_an_external_redis_turns_the_embedded_one_off(
         monkeypatch, tmp_path, MUS_EMBEDDED_REDIS="false", REDIS_URL="redis://cache:6379/0"
     )
     assert programs["redis"].autostart is False
-    assert programs["api"].autostart and programs["arq-worker"].autostart
+    assert programs["api"].autostart and programs["streaq-worker"].autostart

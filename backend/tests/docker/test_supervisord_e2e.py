@@ -107,7 +107,7 @@ def run_supervisord_until_a_dropped_file_is_complete(
     children: dict[int, str] = {}
     try:
         wait_until(lambda: status_of(f"{base}/api/v1/healthcheck") == 200, 60, "the api", log)
-        expected = {"api": "RUNNING", "arq-worker": "RUNNING"}
+        expected = {"api": "RUNNING", "streaq-worker": "RUNNING"}
         expected["redis"] = "RUNNING" if embedded else "STOPPED"
         wait_until(lambda: program_states(env) == expected, 30, f"programs {expected}", log)
 
@@ -149,7 +149,7 @@ def test_supervisord_with_an_external_redis(tmp_path: Path, e2e_redis_url: str) 
     )
     commands = sorted(children.values())
     assert len(commands) == 2
-    assert commands[0].endswith("-m mus.core.arq_all_queues")
+    assert commands[0].endswith("-m streaq run mus.core.streaq_broker:worker")
     assert "-m uvicorn mus.main:app" in commands[1]
     assert redis.Redis.from_url(e2e_redis_url).ping()  # not ours to stop
 

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     write_lock_grace_seconds: float = Field(
         default=3.0, ge=0, validation_alias="MUS_WRITE_LOCK_GRACE_SECONDS"
     )
+    worker_queues: str = Field(default="", validation_alias="MUS_WORKER_QUEUES")
+    worker_concurrency: int = Field(default=10, ge=1, validation_alias="MUS_WORKER_CONCURRENCY")
+
+    @property
+    def worker_queue_names(self) -> list[str] | None:
+        """`MUS_WORKER_QUEUES=high_priority,medium_priority` -> a dedicated worker; empty = all."""
+        names = [name.strip() for name in self.worker_queues.split(",") if name.strip()]
+        return names or None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

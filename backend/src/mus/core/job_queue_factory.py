@@ -1,22 +1,15 @@
-"""Which backend the api and CLI enqueue on: the one place that names it."""
+"""Which backend the api enqueues on: the one place that names it (streaq)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from mus.application.job_queue import JobQueue
-from mus.core.arq_pool import ArqJobQueue, open_arq_pool
 from mus.core.config import Settings
+from mus.core.streaq_connection import open_streaq_connection
 
 JobQueueOpener = Callable[[Settings], AbstractAsyncContextManager[JobQueue]]
 
-
-@asynccontextmanager
-async def open_job_queue(settings: Settings) -> AsyncIterator[JobQueue]:
-    """One broker connection for the whole process lifetime (api lifespan, CLI run)."""
-    pool = open_arq_pool(settings)
-    try:
-        yield ArqJobQueue(pool)
-    finally:
-        await pool.aclose()
+open_job_queue: JobQueueOpener = open_streaq_connection
+"""One broker connection for the whole api lifetime, kept open by a task of its own."""

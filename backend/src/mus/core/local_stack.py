@@ -1,8 +1,9 @@
 """`mus run` / `make run`: the whole stack on one machine, in one terminal, until Ctrl-C.
 
 Starts what a developer would otherwise start by hand (a Redis if REDIS_URL points here and
-nothing answers, the api, one arq worker per queue), shows the URL once the api is healthy,
-and on Ctrl-C/SIGTERM, or when any child dies, stops everything it started, and only that.
+nothing answers, the api, one streaq worker on all three queues), shows the URL once the api
+is healthy, and on Ctrl-C/SIGTERM, or when any child dies, stops everything it started, and
+only that.
 """
 
 from __future__ import annotations
@@ -41,11 +42,8 @@ READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
 DEMO_MARKER_NAME = ".demo-library-created"
 
-WORKER_CLASSES: dict[str, str] = {
-    "arq-worker-high": "mus.infrastructure.jobs.worker.HighPriorityWorker",
-    "arq-worker-medium": "mus.infrastructure.jobs.worker.MediumPriorityWorker",
-    "arq-worker-low": "mus.infrastructure.jobs.worker.LowPriorityWorker",
-}
+WORKER_NAME = "streaq-worker"
+WORKER_TARGET = "mus.core.streaq_broker:worker"
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -181,10 +179,7 @@ class LocalStack:
         if self.stop_requested:
             return
         environment = self.child_environment()
-        for name, worker_class in WORKER_CLASSES.items():
-            self._launch(
-                ManagedProcess(name, [self.python, "-m", "arq", worker_class], env=environment)
-            )
+        self._launch(ManagedProcess(WORKER_NAME, self.worker_command(), env=environment))
         self._launch(ManagedProcess("api", self.api_command(), env=environment))
         self.wait_until_healthy()
         if self.stop_requested:
@@ -307,6 +302,10 @@ class LocalStack:
         )
         environment.pop("DRAGONFLY_URL", None)
         return environment
+
+    def worker_command(self) -> list[str]:
+        """The real streaq CLI: every queue, highest priority first."""
+        return [self.python, "-m", "streaq", "run", WORKER_TARGET]
 
     def api_command(self) -> list[str]:
         return [

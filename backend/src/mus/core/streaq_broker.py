@@ -1,25 +1,29 @@
 """streaq wiring: one Worker consuming the three queues as priorities, and the enqueue port.
 
 `streaq run mus.core.streaq_broker:worker` runs every job, highest priority first;
-`create_worker(settings, queues=[...])` builds one for a subset of the queues. Jobs and
-results travel as JSON, never pickle.
+`MUS_WORKER_QUEUES=high_priority` (comma-separated) makes it a dedicated worker for a
+subset. Jobs and results travel as JSON, never pickle. The worker probes the broker before
+streaq loads its Functions, so DragonflyDB or Redis 6 is refused with one sentence.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import TASK_STATUS_IGNORED
+from anyio.abc import TaskStatus
 from coredis.exceptions import RedisError as CoredisError
 from streaq import Worker
 from streaq.types import StreaqError
 
-from mus.application.job_queue import BrokerUnavailableError, JobQueue, check_job
+from mus.application.job_queue import BrokerUnavailableError, check_job
+from mus.core.broker_preflight import BrokerRefusedError, refuse_unfit_broker
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
-from mus.infrastructure.broker.broker_probe import mask_url
 from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY
 from mus.infrastructure.jobs.job_runtime import JobRuntime, install_job_runtime
 from mus.infrastructure.jobs.registered_jobs import JOBS
@@ -28,6 +32,8 @@ from mus.infrastructure.jobs.registered_jobs import JOBS
 PRIORITIES: tuple[str, ...] = tuple(queue.value for queue in reversed(QUEUES_BY_PRIORITY))
 DEFAULT_CONCURRENCY = 10
 QUEUE_NAME = "mus"
+
+logger = logging.getLogger(__name__)
 
 
 def to_json(value: Any) -> bytes:
@@ -54,12 +60,27 @@ class StreaqJobQueue:
         return str(task.id)
 
 
+class MusWorker(Worker[JobRuntime]):
+    """streaq's Worker, refusing an unfit broker before it connects (and loads Functions)."""
+
+    broker_url: str = ""
+
+    async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
+        try:
+            info = await refuse_unfit_broker(self.broker_url, allow_unreachable=False)
+        except BrokerRefusedError as exc:
+            # SystemExit with a message: the streaq CLI exits 1 printing this one line.
+            raise SystemExit(f"mus worker not started: {exc}") from None
+        logger.info("broker %s at %s", info.product, info.url)
+        await super().run_async(task_status=task_status)
+
+
 def create_worker(
     settings: Settings,
     *,
     queues: Sequence[str] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
-) -> Worker[JobRuntime]:
+) -> MusWorker:
     """A streaq Worker with every job registered (task name = function name).
 
     `queues` limits what it consumes (e.g. a dedicated high-priority worker); it may still
@@ -75,6 +96,9 @@ def create_worker(
     async def lifespan() -> AsyncIterator[JobRuntime]:
         current = get_settings()
         configure_logging(current.log_level)
+        streaq_logger = logging.getLogger("streaq")
+        if streaq_logger.handlers:  # the streaq CLI gave it a handler: print its lines once
+            streaq_logger.propagate = False
         runtime = await JobRuntime.open(current, StreaqJobQueue(worker))
         install_job_runtime(runtime)
         try:
@@ -83,7 +107,7 @@ def create_worker(
             install_job_runtime(None)
             await runtime.close()
 
-    worker = Worker(
+    worker = MusWorker(
         redis_url=settings.redis_url,
         queue_name=QUEUE_NAME,
         priorities=priorities,
@@ -92,25 +116,10 @@ def create_worker(
         deserializer=from_json,
         lifespan=lifespan,
     )
+    worker.broker_url = settings.redis_url
     for name, job in JOBS.items():
         worker.task(name=name)(job)
     return worker
-
-
-@asynccontextmanager
-async def open_streaq_job_queue(settings: Settings) -> AsyncIterator[JobQueue]:
-    """The api's single broker connection for its lifetime (it runs no tasks)."""
-    client = create_worker(settings)
-    try:
-        await client.__aenter__()
-    except Exception as exc:  # coredis raises inside an anyio task group
-        raise BrokerUnavailableError(
-            f"cannot connect to the broker at {mask_url(settings.redis_url)}: {root_cause(exc)}"
-        ) from exc
-    try:
-        yield StreaqJobQueue(client)
-    finally:
-        await client.__aexit__(None, None, None)
 
 
 def root_cause(exc: BaseException) -> str:
@@ -120,4 +129,14 @@ def root_cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-worker = create_worker(get_settings())
+def worker_from_settings(settings: Settings) -> MusWorker:
+    """The worker `streaq run` starts: the queues and concurrency the environment asks for."""
+    try:
+        return create_worker(
+            settings, queues=settings.worker_queue_names, concurrency=settings.worker_concurrency
+        )
+    except ValueError as exc:  # a typo in MUS_WORKER_QUEUES: one line, not a trace
+        raise SystemExit(f"mus worker not started: MUS_WORKER_QUEUES: {exc}") from None
+
+
+worker = worker_from_settings(get_settings())

@@ -1,6 +1,6 @@
 """Test harness for the api: the real app (lifespan included) on real SQLite and Redis.
 
-No worker runs: what a route queued is read back from the arq queues in Redis. Imported
+No worker runs: what a route queued is read back from the streaq queues in Redis. Imported
 by the tests as `api_harness` (this folder is on sys.path once its conftest is loaded).
 """
 
@@ -18,7 +18,6 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from mus.core.arq_pool import arq_queue_key, open_arq_pool
 from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
@@ -27,6 +26,8 @@ from mus.infrastructure.api.app_state import AppState
 from mus.infrastructure.persistence.track_repository import TrackRepository
 from mus.infrastructure.scanner.fast_metadata import read_fast_metadata
 from mus.main import create_app
+
+from tests.queued_jobs import queued_jobs
 
 API = "/api/v1"
 T = TypeVar("T")
@@ -81,12 +82,7 @@ class Api:
 
     async def queued(self, queue_name: str) -> list[tuple[str, dict[str, Any]]]:
         """(job, kwargs) waiting on one named queue, in order."""
-        pool = open_arq_pool(self.settings)
-        try:
-            jobs = await pool.queued_jobs(queue_name=arq_queue_key(queue_name))
-        finally:
-            await pool.aclose()
-        return [(job.function, dict(job.kwargs)) for job in jobs]
+        return await queued_jobs(self.settings, queue_name)
 
     def library_files(self) -> list[str]:
         """Every file under the music folder (hidden ones included), relative."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
 from mus.infrastructure.api.library_files import UPLOADS_FOLDER
-from mus.infrastructure.api.lifespan import StartupError
+from mus.infrastructure.api.startup_error import StartupError
 from mus.main import create_app
+
+from tests.process_probes import free_port
+from tests.stub_broker import DRAGONFLY_INFO, REDIS6_INFO, StartStub
 
 
 async def test_startup_builds_the_state_and_shutdown_clears_it(settings: Settings) -> None:
@@ -59,6 +63,53 @@ async def test_data_dir_that_cannot_be_created_is_a_clear_error(
     with pytest.raises(StartupError, match="cannot create the data folders"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_a_broker_without_functions_stops_the_api_with_one_sentence(
+    settings: Settings, stub_broker: StartStub
+) -> None:
+    stub = await stub_broker(DRAGONFLY_INFO)
+    app = create_app(settings.model_copy(update={"redis_url": stub.url}))
+    with pytest.raises(StartupError) as raised:
+        async with app.router.lifespan_context(app):
+            pass
+    assert str(raised.value) == (
+        f"mus api not started: the broker at {stub.url} is DragonflyDB 1.25.1, which has no "
+        "Redis Functions (FUNCTION LOAD/FCALL); mus needs Redis >= 7 or Valkey >= 7.2."
+    )
+    assert not (settings.database_dir_path / "mus.db").exists()  # refused before any table
+
+
+async def test_uvicorn_prints_the_sentence_not_a_traceback(
+    settings: Settings, stub_broker: StartStub
+) -> None:
+    stub = await stub_broker(REDIS6_INFO)
+    environment = {
+        **os.environ,
+        "REDIS_URL": stub.url,
+        "DATA_DIR_PATH": str(settings.data_dir_path),
+        "MUSIC_DIR_PATH": str(settings.music_dir_path),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "mus.main:app", "--port", str(free_port()),
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    text = output.decode()
+    assert process.returncode != 0
+    assert "Traceback" not in text
+    assert (
+        f"mus api not started: the broker at {stub.url} is Redis 6.2.14, too old; "
+        "mus needs Redis >= 7 or Valkey >= 7.2." in text
+    )
+    assert "Application startup failed" in text
 
 
 async def test_initial_scan_indexes_the_library_in_the_background(settings: Settings) -> None:

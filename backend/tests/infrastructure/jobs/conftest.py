@@ -1,4 +1,4 @@
-"""A real job runtime (SQLite + Redis + arq pool) installed as a worker process would."""
+"""A real job runtime (SQLite + Redis + streaq connection) installed as a worker would."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from arq import ArqRedis
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from mus.core.arq_pool import ArqJobQueue, arq_queue_key, open_arq_pool
 from mus.core.config import Settings
+from mus.core.streaq_connection import StreaqConnection
 from mus.infrastructure.jobs.job_runtime import JobRuntime, install_job_runtime
 
 
@@ -38,23 +37,19 @@ class EventTap:
 
 
 @pytest.fixture
-async def arq_pool(settings: Settings) -> AsyncIterator[ArqRedis]:
-    pool = open_arq_pool(settings)
-    try:
-        yield pool
-    finally:
-        await pool.aclose()
-
-
-@pytest.fixture
-async def runtime(settings: Settings, arq_pool: ArqRedis) -> AsyncIterator[JobRuntime]:
-    job_runtime = await JobRuntime.open(settings, ArqJobQueue(arq_pool))
+async def runtime(settings: Settings) -> AsyncIterator[JobRuntime]:
+    # The connection lives in a task of its own: fixture set-up and tear-down run in two.
+    connection = StreaqConnection(settings)
+    await connection.start()
+    assert connection.connected, f"no streaq connection to the test Redis {settings.redis_url}"
+    job_runtime = await JobRuntime.open(settings, connection)
     install_job_runtime(job_runtime)
     try:
         yield job_runtime
     finally:
         install_job_runtime(None)
         await job_runtime.close()
+        await connection.close()
 
 
 @pytest.fixture
@@ -67,9 +62,3 @@ async def events(settings: Settings) -> AsyncIterator[EventTap]:
     finally:
         await pubsub.aclose()
         await client.aclose()
-
-
-async def queued_jobs(pool: ArqRedis, queue_name: str) -> list[tuple[str, dict[str, Any]]]:
-    """(function, kwargs) of the jobs waiting on one named queue, in queue order."""
-    jobs = await pool.queued_jobs(queue_name=arq_queue_key(queue_name))
-    return [(job.function, dict(job.kwargs)) for job in jobs]

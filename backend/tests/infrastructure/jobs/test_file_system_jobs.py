@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from arq import ArqRedis
-
+from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 from mus.domain.player_state import PlayerState
@@ -24,7 +23,8 @@ from mus.infrastructure.jobs.metadata_jobs import process_slow_metadata
 from mus.infrastructure.persistence.player_state_repository import PlayerStateRepository
 from mus.infrastructure.persistence.track_repository import TrackRepository
 
-from tests.infrastructure.jobs.conftest import EventTap, queued_jobs
+from tests.infrastructure.jobs.conftest import EventTap
+from tests.queued_jobs import queued_jobs
 
 SONG = AudioSpec(
     "Nina Simone/Feeling Good.mp3",
@@ -45,7 +45,7 @@ def library(runtime: JobRuntime) -> Path:
 
 
 async def test_created_file_is_indexed_pending_and_chains_slow_metadata(
-    runtime: JobRuntime, arq_pool: ArqRedis, events: EventTap
+    runtime: JobRuntime, settings: Settings, events: EventTap
 ) -> None:
     write_audio(SONG, library(runtime))
     result = await handle_file_created(file_path=SONG.relative_path)
@@ -54,36 +54,36 @@ async def test_created_file_is_indexed_pending_and_chains_slow_metadata(
     assert result == {"outcome": "added", "track_id": track.id}
     assert (track.title, track.artist) == ("Feeling Good", "Nina Simone")
     assert track.processing_status is ProcessingStatus.PENDING
-    assert await queued_jobs(arq_pool, "low_priority") == [
+    assert await queued_jobs(settings, "low_priority") == [
         ("process_slow_metadata", {"track_id": track.id, "revision": track.revision})
     ]
     assert await events.types() == ["track_added"]
 
 
 async def test_duplicate_created_event_does_nothing_more(
-    runtime: JobRuntime, arq_pool: ArqRedis, events: EventTap
+    runtime: JobRuntime, settings: Settings, events: EventTap
 ) -> None:
     write_audio(SONG, library(runtime))
     first = await handle_file_created(file_path=SONG.relative_path)
     second = await handle_file_created(file_path=SONG.relative_path)
     assert second == {"outcome": "unchanged", "track_id": first["track_id"]}
-    assert len(await queued_jobs(arq_pool, "low_priority")) == 1
+    assert len(await queued_jobs(settings, "low_priority")) == 1
     assert await events.types() == ["track_added"]
 
 
 async def test_vanished_or_escaping_files_change_nothing(
-    runtime: JobRuntime, arq_pool: ArqRedis
+    runtime: JobRuntime, settings: Settings
 ) -> None:
     assert await handle_file_created(file_path="gone.mp3") == {"outcome": "missing"}
     outside = await handle_file_created(file_path="../../etc/passwd.mp3")
     assert outside["outcome"] == "rejected"
     async with runtime.database.session() as session:
         assert await TrackRepository(session).count() == 0
-    assert await queued_jobs(arq_pool, "low_priority") == []
+    assert await queued_jobs(settings, "low_priority") == []
 
 
 async def test_modified_file_goes_back_to_pending_and_stale_slow_job_does_nothing(
-    runtime: JobRuntime, arq_pool: ArqRedis, events: EventTap
+    runtime: JobRuntime, settings: Settings, events: EventTap
 ) -> None:
     path = write_audio(SONG, library(runtime))
     created = await handle_file_created(file_path=SONG.relative_path)
@@ -149,13 +149,13 @@ async def test_deleted_file_removes_row_covers_and_player_reference(
 
 
 async def test_moved_file_keeps_id_status_and_covers(
-    runtime: JobRuntime, arq_pool: ArqRedis
+    runtime: JobRuntime, settings: Settings
 ) -> None:
     path = write_audio(SONG, library(runtime))
     created = await handle_file_created(file_path=SONG.relative_path)
     track_id = created["track_id"]
     await process_slow_metadata(track_id=track_id, revision=0)
-    before_jobs = await queued_jobs(arq_pool, "low_priority")
+    before_jobs = await queued_jobs(settings, "low_priority")
     destination = library(runtime) / "Jazz" / "Feeling Good.mp3"
     destination.parent.mkdir()
     path.rename(destination)
@@ -166,7 +166,7 @@ async def test_moved_file_keeps_id_status_and_covers(
     assert track.id == track_id
     assert track.processing_status is ProcessingStatus.COMPLETE
     assert track.has_cover and runtime.covers.exists(track_id)
-    assert await queued_jobs(arq_pool, "low_priority") == before_jobs  # no reprocessing
+    assert await queued_jobs(settings, "low_priority") == before_jobs  # no reprocessing
 
 
 async def test_move_of_an_unknown_file_indexes_the_destination(runtime: JobRuntime) -> None:
@@ -225,7 +225,7 @@ async def test_rename_onto_an_existing_file_or_outside_is_an_error_and_loses_not
 
 
 async def test_concurrent_events_for_one_path_add_the_track_once(
-    runtime: JobRuntime, arq_pool: ArqRedis, events: EventTap
+    runtime: JobRuntime, settings: Settings, events: EventTap
 ) -> None:
     write_audio(SONG, library(runtime))
     results = await asyncio.gather(
@@ -234,12 +234,12 @@ async def test_concurrent_events_for_one_path_add_the_track_once(
         handle_file_modified(file_path=SONG.relative_path),
     )
     assert sorted(result["outcome"] for result in results) == ["added", "unchanged", "unchanged"]
-    assert len(await queued_jobs(arq_pool, "low_priority")) == 1
+    assert len(await queued_jobs(settings, "low_priority")) == 1
     assert await events.types() == ["track_added"]
 
 
 async def test_a_move_onto_changed_content_is_reindexed(
-    runtime: JobRuntime, arq_pool: ArqRedis
+    runtime: JobRuntime, settings: Settings
 ) -> None:
     path = write_audio(SONG, library(runtime))
     created = await handle_file_created(file_path=SONG.relative_path)
@@ -259,4 +259,4 @@ async def test_a_move_onto_changed_content_is_reindexed(
         "Other",
         ProcessingStatus.PENDING,
     )
-    assert len(await queued_jobs(arq_pool, "low_priority")) == 2
+    assert len(await queued_jobs(settings, "low_priority")) == 2

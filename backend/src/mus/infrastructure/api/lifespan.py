@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from mus.application.job_queue import JobQueue
+from mus.core.broker_preflight import BrokerRefusedError, refuse_unfit_broker
 from mus.core.config import Settings
 from mus.core.job_queue_factory import JobQueueOpener
 from mus.core.logging_setup import configure_logging
@@ -26,6 +27,7 @@ from mus.infrastructure.api.library_files import clear_stale_uploads
 from mus.infrastructure.api.permissions import check_permissions
 from mus.infrastructure.api.schemas import PermissionReport
 from mus.infrastructure.api.shutdown_signals import on_shutdown_signal
+from mus.infrastructure.api.startup_error import StartupError
 from mus.infrastructure.events.event_hub import EventHub
 from mus.infrastructure.events.event_publisher import EventPublisher
 from mus.infrastructure.persistence.database import Database
@@ -42,10 +44,6 @@ REDIS_HEALTH_CHECK_SECONDS = 30
 WATCHER_STOP_TIMEOUT_SECONDS = 5.0
 
 
-class StartupError(RuntimeError):
-    """The api cannot start; the message says what to fix."""
-
-
 def prepare_folders(settings: Settings) -> PermissionReport:
     """Create the data folders, turning a permission problem into a clear start-up error."""
     try:
@@ -56,7 +54,6 @@ def prepare_folders(settings: Settings) -> PermissionReport:
             f"(music: {settings.music_dir_path}): {exc}. Check DATA_DIR_PATH / MUSIC_DIR_PATH "
             "and that this user may write there"
         )
-        logger.error(message)
         raise StartupError(message) from exc
     report = check_permissions(settings)
     for problem in report.problems:
@@ -78,9 +75,20 @@ async def open_database(settings: Settings) -> Database:
     except Exception as exc:
         await database.dispose()
         message = f"cannot open the database {settings.database_url}: {exc}"
-        logger.error(message)
         raise StartupError(message) from exc
     return database
+
+
+async def refuse_unfit_broker_at_startup(settings: Settings) -> None:
+    """A broker without Functions (DragonflyDB) or older than 7 stops the api with a sentence.
+
+    A broker that is down does not: the api serves the library and answers 503 meanwhile.
+    """
+    try:
+        await refuse_unfit_broker(settings.redis_url, allow_unreachable=True)
+    except BrokerRefusedError as exc:
+        message = f"mus api not started: {exc}"
+        raise StartupError(message) from None
 
 
 async def _initial_scan(database: Database, settings: Settings, job_queue: JobQueue) -> None:
@@ -110,6 +118,9 @@ def _library_watcher(state: AppState) -> LibraryWatcher:
     return LibraryWatcher(
         state.settings.music_dir_path, state.job_queue, state.write_lock, state.database
     )
+
+
+# A StartupError is not logged here: uvicorn prints its message (see startup_failure.py).
 
 
 class BackgroundServices:
@@ -142,6 +153,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Under uvicorn only its own loggers are set up; mus's lines would go nowhere.
         configure_logging(settings.log_level)
     permissions = prepare_folders(settings)
+    await refuse_unfit_broker_at_startup(settings)
     database = await open_database(settings)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(database.dispose)

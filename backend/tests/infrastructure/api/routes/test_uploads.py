@@ -13,8 +13,8 @@ from api_harness import Api, running_api
 from mutagen.id3 import ID3
 from mutagen.oggvorbis import OggVorbis
 
-from mus.core.arq_pool import ArqJobQueue, open_arq_pool
 from mus.core.config import Settings
+from mus.core.streaq_connection import StreaqConnection
 from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec
 
@@ -177,11 +177,12 @@ async def test_queue_failure_after_the_move_removes_the_file(
     api: Api, dead_broker_settings: Settings
 ) -> None:
     """Redis answers the write lock but the job queue is down: the moved file goes again."""
-    dead_pool = open_arq_pool(dead_broker_settings)
-    api.state.job_queue = ArqJobQueue(dead_pool)
+    dead_queue = StreaqConnection(dead_broker_settings)
+    await dead_queue.start()
+    api.state.job_queue = dead_queue
     try:
         code, _ = await upload(api, "x.mp3", mp3_bytes(), title="Song", artist="Artist")
     finally:
-        await dead_pool.aclose()
+        await dead_queue.close()
     assert code == 503
     assert api.library_files() == []

@@ -1,0 +1,119 @@
+"""The real `streaq run mus.core.streaq_broker:worker`: preflight sentences and subset workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from mus.core.config import Settings
+from mus.core.streaq_connection import StreaqConnection
+from mus.demo.audio_generator import write_audio
+from mus.demo.audio_spec import AudioSpec
+from mus.infrastructure.persistence.database import Database
+from mus.infrastructure.persistence.track_repository import TrackRepository
+
+from tests.process_probes import free_port
+from tests.queued_jobs import queued_jobs
+from tests.stub_broker import DRAGONFLY_INFO, REDIS6_INFO, StartStub
+
+STREAQ = Path(sys.executable).with_name("streaq")
+WORKER = "mus.core.streaq_broker:worker"
+REQUIREMENT = "mus needs Redis >= 7 or Valkey >= 7.2."
+
+
+async def streaq_run(
+    settings: Settings, *args: str, timeout_seconds: float = 60, **env: str
+) -> tuple[int, str]:
+    """Run the CLI to its end; (exit code, stdout and stderr together)."""
+    environment = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url,
+        "DATA_DIR_PATH": str(settings.data_dir_path),
+        "MUSIC_DIR_PATH": str(settings.music_dir_path),
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(STREAQ), "run", *args, WORKER,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout_seconds)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        pytest.fail(f"`streaq run {WORKER}` did not exit within {timeout_seconds:.0f}s")
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+@pytest.mark.parametrize(
+    ("info", "product"),
+    [
+        (DRAGONFLY_INFO, "is DragonflyDB 1.25.1, which has no Redis Functions"),
+        (REDIS6_INFO, "is Redis 6.2.14, too old"),
+    ],
+    ids=["dragonfly", "redis-6"],
+)
+async def test_an_unfit_broker_stops_the_worker_with_one_sentence(
+    settings: Settings, stub_broker: StartStub, info: str, product: str
+) -> None:
+    stub = await stub_broker(info)
+
+    code, output = await streaq_run(settings.model_copy(update={"redis_url": stub.url}))
+
+    assert code == 1
+    assert output.strip().startswith(f"mus worker not started: the broker at {stub.url} {product}")
+    assert output.strip().endswith(REQUIREMENT)
+    assert len(output.strip().splitlines()) == 1
+    assert not any(command.startswith(("FUNCTION LOAD", "FCALL")) for command in stub.commands)
+
+
+async def test_no_broker_stops_the_worker_with_one_sentence(settings: Settings) -> None:
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+
+    code, output = await streaq_run(settings.model_copy(update={"redis_url": url}))
+
+    assert code == 1
+    masked = url.replace("hunter2", "***")
+    assert output.strip() == (
+        f"mus worker not started: cannot reach the broker at {masked}: Connection refused"
+    )
+
+
+async def test_a_misspelt_queue_is_named(settings: Settings) -> None:
+    code, output = await streaq_run(settings, MUS_WORKER_QUEUES="high_priority,urgent")
+
+    assert code == 1
+    assert output.strip().startswith(
+        "mus worker not started: MUS_WORKER_QUEUES: unknown queue(s) ['urgent']"
+    )
+
+
+async def test_a_dedicated_worker_runs_only_its_queues(
+    settings: Settings, database: Database
+) -> None:
+    write_audio(AudioSpec("new.wav", "wav", title="New"), settings.music_dir_path)
+    connection = StreaqConnection(settings)
+    await connection.start()
+    try:
+        await connection.enqueue("high_priority", "handle_file_created", file_path="new.wav")
+        await connection.enqueue("low_priority", "process_slow_metadata", track_id=424242)
+    finally:
+        await connection.close()
+
+    code, output = await streaq_run(settings, "--burst", MUS_WORKER_QUEUES="high_priority")
+
+    assert code == 0, output
+    async with database.session() as session:
+        track = await TrackRepository(session).get_by_path("new.wav")
+    assert track is not None, output
+    # handle_file_created chained its own slow job; both low-priority jobs still wait.
+    waiting = await queued_jobs(settings, "low_priority")
+    assert sorted(kwargs["track_id"] for _, kwargs in waiting) == sorted([424242, track.id])
+    assert {task for task, _ in waiting} == {"process_slow_metadata"}

@@ -1,0 +1,124 @@
+"""The arq baseline's wiring, kept after the cutover so parity keeps guarding every change.
+
+Moved here from the app (`mus.core.arq_pool`, `mus.infrastructure.jobs.worker`) when mus went
+to streaq; arq is a test-only dependency (`contract_tests/requirements-arq.txt`). The same
+plain jobs as the app, JSON on the wire, one arq Worker per queue as arq binds a worker to one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from arq import ArqRedis
+from arq.connections import RedisSettings
+from arq.worker import Function, func
+from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
+
+from mus.application.job_queue import BrokerUnavailableError, check_job
+from mus.core.config import Settings, get_settings
+from mus.core.logging_setup import configure_logging
+from mus.infrastructure.jobs.job_catalogue import QueueName
+from mus.infrastructure.jobs.job_runtime import JobRuntime, install_job_runtime
+from mus.infrastructure.jobs.registered_jobs import JOBS, JobFunction
+
+logger = logging.getLogger(__name__)
+
+ARQ_QUEUE_PREFIX = "arq:queue:"
+MAX_JOBS = 10
+KEEP_RESULT_SECONDS = 3600
+POLL_DELAY_SECONDS = 0.1
+
+
+def arq_queue_key(queue_name: str) -> str:
+    """Redis key of one named queue under arq (arq consumes one key per worker)."""
+    return f"{ARQ_QUEUE_PREFIX}{queue_name}"
+
+
+def json_serializer(value: Any) -> bytes:
+    """Jobs and results travel as JSON, never as pickle read from the network."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def json_deserializer(raw: bytes) -> Any:
+    """Inverse of `json_serializer`."""
+    return json.loads(raw)
+
+
+def open_arq_pool(settings: Settings) -> ArqRedis:
+    """A lazily connecting pool with JSON serialisation (what the app's api used to hold)."""
+    return ArqRedis(
+        ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=2.0),
+        job_serializer=json_serializer,
+        job_deserializer=json_deserializer,
+    )
+
+
+class ArqJobQueue:
+    """`enqueue(queue_name, task_name, **kwargs)` on arq; checks the job before Redis sees it."""
+
+    def __init__(self, pool: ArqRedis) -> None:
+        self.pool = pool
+
+    async def enqueue(self, queue_name: str, task_name: str, **kwargs: Any) -> str:
+        queue = check_job(queue_name, task_name, kwargs)
+        try:
+            job = await self.pool.enqueue_job(
+                task_name, _queue_name=arq_queue_key(queue.value), **kwargs
+            )
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
+        if job is None:  # only happens with a duplicate explicit job id, which mus never sets
+            raise BrokerUnavailableError(f"arq refused job {task_name!r}")
+        return job.job_id
+
+
+def arq_function(name: str, job: JobFunction) -> Function:
+    """Adapt a plain `async def job(**kwargs)` to arq's `(ctx, **kwargs)` calling convention."""
+
+    async def run(ctx: dict[Any, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args:
+            raise TypeError(f"{name} takes keyword arguments only, got {len(args)} positional")
+        return await job(**kwargs)
+
+    run.__qualname__ = name
+    return func(run, name=name)
+
+
+FUNCTIONS: list[Function] = [arq_function(name, job) for name, job in JOBS.items()]
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    """Open the job runtime on the worker's own arq connection."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    runtime = await JobRuntime.open(settings, ArqJobQueue(ctx["redis"]))
+    install_job_runtime(runtime)
+    ctx["runtime"] = runtime
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    runtime: JobRuntime | None = ctx.get("runtime")
+    if runtime is not None:
+        await runtime.close()
+    install_job_runtime(None)
+
+
+def worker_settings(queue: QueueName, **overrides: Any) -> dict[str, Any]:
+    """The keyword arguments of `arq.Worker` for one queue, read from the current settings."""
+    settings: dict[str, Any] = {
+        "functions": FUNCTIONS,
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "job_serializer": json_serializer,
+        "job_deserializer": json_deserializer,
+        "max_jobs": MAX_JOBS,
+        "keep_result": KEEP_RESULT_SECONDS,
+        "poll_delay": POLL_DELAY_SECONDS,
+        "queue_name": arq_queue_key(queue.value),
+        "redis_settings": RedisSettings.from_dsn(get_settings().redis_url),
+    }
+    settings.update(overrides)
+    return settings
