@@ -206,9 +206,15 @@ def write_report(verdict: Verdict, report_dir: Path = REPORT_DIR) -> tuple[Path,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--strict", action="store_true", help="fail on any parity problem")
+    parser.add_argument(
+        "--repo-root", type=Path, default=REPO_ROOT, help="repository state to judge"
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, default=REPORT_DIR, help="results-*.json in, parity.* out"
+    )
     args = parser.parse_args(argv)
-    verdict = evaluate()
-    md_path, html_path = write_report(verdict)
+    verdict = evaluate(args.repo_root, CONTRACT_ROOT, args.report_dir)
+    md_path, html_path = write_report(verdict, args.report_dir)
     for problem in verdict.problems:
         print(f"cutover gate: {problem}")
     matched = sum(1 for row in verdict.rows if row.outcomes["streaq"] == "passed")

@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 import json
-import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from harness.cutover_gate import arq_removed, evaluate, markdown, recorded_scenarios, write_report
+from harness.cutover_gate import (
+    WORKER_MODULE,
+    arq_removed,
+    evaluate,
+    markdown,
+    recorded_scenarios,
+    write_report,
+)
 from harness.provenance import CONTRACT_ROOT, snapshots_digest
 
 REPO_ROOT = CONTRACT_ROOT.parent
 
 
-def repo_copy(tmp_path: Path, *, without_arq: bool) -> Path:
-    """backend/pyproject.toml and worker.py as a branch would have them."""
+def repo_copy(tmp_path: Path, *, without_arq: bool, worker_module: bool = True) -> Path:
+    """backend/pyproject.toml and worker.py as a branch before or after the cutover has them."""
     root = tmp_path / "repo"
-    (root / "backend" / "src/mus/infrastructure/jobs").mkdir(parents=True, exist_ok=True)
-    pyproject = (REPO_ROOT / "backend" / "pyproject.toml").read_text()
-    if without_arq:
-        pyproject = "\n".join(line for line in pyproject.splitlines() if '"arq' not in line)
-    else:
-        shutil.copy(
-            REPO_ROOT / "backend/src/mus/infrastructure/jobs/worker.py",
-            root / "backend/src/mus/infrastructure/jobs/worker.py",
-        )
-    (root / "backend" / "pyproject.toml").write_text(pyproject)
+    worker = root / WORKER_MODULE
+    worker.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        line
+        for line in (REPO_ROOT / "backend" / "pyproject.toml").read_text().splitlines()
+        if not line.strip().startswith('"arq')
+    ]
+    if not without_arq:
+        lines.insert(lines.index("dependencies = [") + 1, '    "arq>=0.26",')
+        if worker_module:
+            worker.write_text('"""arq worker settings, as before the cutover."""\n')
+    (root / "backend" / "pyproject.toml").write_text("\n".join(lines) + "\n")
     return root
 
 
@@ -50,8 +60,35 @@ def results(
 
 
 def test_arq_removal_is_detected(tmp_path: Path) -> None:
-    assert not arq_removed(REPO_ROOT)
-    assert arq_removed(repo_copy(tmp_path, without_arq=True))
+    assert not arq_removed(repo_copy(tmp_path / "before", without_arq=False))
+    assert arq_removed(repo_copy(tmp_path / "after", without_arq=True))
+    assert arq_removed(repo_copy(tmp_path / "half", without_arq=False, worker_module=False))
+
+
+def test_main_is_past_the_cutover() -> None:
+    assert arq_removed(REPO_ROOT)
+    assert not (REPO_ROOT / WORKER_MODULE).exists()
+
+
+def test_the_gate_command_fails_naming_the_scenario_on_such_a_branch(tmp_path: Path) -> None:
+    scenario = sorted(recorded_scenarios())[0]
+    report = tmp_path / "report"
+    results(report, "arq", {})
+    results(report, "streaq", {scenario: "- 'duration': 2.0,\n+ 'duration': None,"})
+    branch = repo_copy(tmp_path, without_arq=True)
+
+    gate = subprocess.run(
+        [sys.executable, "-m", "harness.cutover_gate", "--repo-root", str(branch),
+         "--report-dir", str(report)],
+        cwd=CONTRACT_ROOT, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+    assert gate.returncode == 1
+    assert f"cutover gate: {scenario}: streaq does not match the arq recording (failed)" in (
+        gate.stdout
+    )
+    assert "cutover gate: FAILED (arq is removed and parity is not proven)" in gate.stdout
+    assert "+ 'duration': None," in (report / "parity.md").read_text()
 
 
 def test_gate_fails_when_arq_is_removed_and_one_scenario_lacks_parity(tmp_path: Path) -> None:
