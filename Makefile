@@ -13,14 +13,16 @@ UV_RUN := $(UV) run --frozen
 LINT_PATHS ?= src tests benchmarks ../contract_tests
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+MATRIX_ARGS ?=
 QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-streaq cutover-gate back-lock bench-scan doctor actionlint clean
+	contract-record contract-determinism contract-streaq cutover-gate back-lock bench bench-scan \
+	contract-matrix doctor actionlint clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' \
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' \
 		$(firstword $(MAKEFILE_LIST))
 
 prerequisites: ## Install uv, ffmpeg, redis-server and Node.js when missing (Debian/Ubuntu)
@@ -46,9 +48,10 @@ format: ## Apply ruff's fixes and formatting
 	cd backend && $(UV_RUN) ruff check --fix $(LINT_PATHS)
 	cd backend && $(UV_RUN) ruff format $(LINT_PATHS)
 
-types: ## mypy --strict on the mus package and the contract harness
+types: ## mypy --strict on the mus package, the contract harness and the queue benchmark
 	cd backend && $(UV_RUN) mypy
-	cd backend && $(UV_RUN) mypy --strict ../contract_tests/harness
+	cd backend && MYPYPATH=../contract_tests $(UV_RUN) mypy --strict \
+		../contract_tests/harness ../contract_tests/benchmarks
 
 ci: setup lint types actionlint test contract-determinism cutover-gate ## What CI runs, in order
 
@@ -78,6 +81,14 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 	cd backend && $(UV) pip compile ../contract_tests/requirements-arq.in -c requirements.txt \
 		--python-version 3.11 --generate-hashes --custom-compile-command "make back-lock" \
 		--quiet -o ../contract_tests/requirements-arq.txt
+
+bench: ## arq baseline and streaq side by side: no-op jobs, 1,000 files to COMPLETE, priority wait
+	cd contract_tests && $(UV) run --frozen --project ../backend python -m benchmarks.queue_bench \
+		$(BENCH_ARGS)
+
+contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)
+	cd contract_tests && $(UV) run --frozen --project ../backend python -m harness.broker_matrix \
+		$(MATRIX_ARGS)
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)

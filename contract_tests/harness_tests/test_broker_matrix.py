@@ -1,0 +1,62 @@
+"""`make contract-matrix`: no engine is a one-line failure; the summary judges every cell."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from harness.broker_matrix import CONTRACT_ROOT, NO_ENGINE_EXIT, LegResult, summary
+
+
+def test_without_a_docker_engine_it_says_so_in_one_line_and_fails() -> None:
+    matrix = subprocess.run(
+        [sys.executable, "-m", "harness.broker_matrix"],
+        cwd=CONTRACT_ROOT,
+        env={**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert matrix.returncode == NO_ENGINE_EXIT
+    lines = (matrix.stdout + matrix.stderr).strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("contract-matrix: not run: no Docker engine reachable (")
+
+
+REFUSAL = (
+    1,
+    "mus worker not started: the broker at redis://127.0.0.1:32768/14 is DragonflyDB 1.25.1, "
+    "which has no Redis Functions (FUNCTION LOAD/FCALL); mus needs Redis >= 7 or Valkey >= 7.2.",
+)
+
+
+def legs(*failed: tuple[str, str]) -> list[LegResult]:
+    return [
+        LegResult(broker, leg, (broker, leg) not in failed, 42.0)
+        for broker in ("redis:7", "valkey/valkey:8")
+        for leg in ("arq", "streaq")
+    ]
+
+
+def test_every_leg_passing_and_dragonfly_refused_is_a_pass() -> None:
+    text, ok = summary(legs(), REFUSAL)
+    assert ok
+    assert "refused as it must be" in text
+    assert REFUSAL[1] in text
+
+
+def test_one_failed_leg_fails_the_matrix() -> None:
+    text, ok = summary(legs(("valkey/valkey:8", "streaq")), REFUSAL)
+    assert not ok
+    assert "valkey/valkey:8     streaq  FAILED" in text
+
+
+def test_dragonfly_accepted_or_a_trace_fails_the_matrix() -> None:
+    assert not summary(legs(), (0, "starting worker 1234 for queue mus"))[1]
+    assert not summary(legs(), (1, "Traceback (most recent call last): DragonflyDB"))[1]
+
+
+def test_no_leg_run_is_not_a_pass() -> None:
+    assert not summary([], REFUSAL)[1]
