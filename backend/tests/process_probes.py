@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -72,3 +76,25 @@ def wait_until(
         time.sleep(0.2)
     output = log.read_text(errors="replace")[-5000:] if log is not None else ""
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{output}")
+
+
+def stop_process_and_children(
+    process: subprocess.Popen[bytes], stop_signal: int, grace_seconds: float = 30
+) -> None:
+    """After a failed test: let the process stop its children, then kill whatever is left.
+
+    A bare kill() would orphan the children (an api still bound to its port, a redis-server).
+    """
+    if process.poll() is not None:
+        return
+    children = children_of(process.pid)
+    process.send_signal(stop_signal)
+    try:
+        process.wait(grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for pid in children:
+        if not gone(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

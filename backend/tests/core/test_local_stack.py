@@ -26,7 +26,15 @@ from mus.core.local_stack import (
 from mus.core.redis_server import find_redis_server, redis_reachable
 from mus.demo.demo_library import DEMO_SPECS
 
-from tests.process_probes import children_of, free_port, get_json, gone, status_of, wait_until
+from tests.process_probes import (
+    children_of,
+    free_port,
+    get_json,
+    gone,
+    status_of,
+    stop_process_and_children,
+    wait_until,
+)
 
 RUN_STACK = (
     "import sys\n"
@@ -212,9 +220,7 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
         stack.send_signal(signal.SIGINT)
         assert stack.wait(timeout=60) == 0, log.read_text()[-4000:]
     finally:
-        if stack.poll() is None:
-            stack.kill()
-            stack.wait()
+        stop_process_and_children(stack, signal.SIGINT)
     leftovers = {pid: cmd for pid, cmd in children.items() if not gone(pid)}
     assert leftovers == {}
     assert status_of(f"{base}/api/v1/healthcheck") is None

@@ -17,7 +17,15 @@ from mus.core.redis_server import find_redis_server, redis_reachable
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 
-from tests.process_probes import children_of, free_port, get_json, gone, status_of, wait_until
+from tests.process_probes import (
+    children_of,
+    free_port,
+    get_json,
+    gone,
+    status_of,
+    stop_process_and_children,
+    wait_until,
+)
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 SUPERVISORD = Path(sys.executable).with_name("supervisord")
@@ -132,9 +140,7 @@ def run_supervisord_until_a_dropped_file_is_complete(
         supervisord.send_signal(signal.SIGTERM)
         assert supervisord.wait(timeout=60) == 0, log.read_text()[-5000:]
     finally:
-        if supervisord.poll() is None:
-            supervisord.kill()
-            supervisord.wait()
+        stop_process_and_children(supervisord, signal.SIGTERM)
     leftovers = {pid: cmd for pid, cmd in children.items() if not gone(pid)}
     assert leftovers == {}
     assert status_of(f"{base}/api/v1/healthcheck") is None
