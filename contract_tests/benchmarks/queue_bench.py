@@ -2,7 +2,8 @@
 
 `make bench` runs it from contract_tests/ (arq is a test-only dependency there). Each backend
 runs as it is deployed: arq as one worker per queue (three workers of 10 jobs each), streaq
-as one worker of concurrency 10 taking the three queues as priorities.
+as one worker of concurrency 10 (`MUS_WORKER_CONCURRENCY`) taking the three queues as
+priorities.
 
 1. no-op jobs: how fast N jobs are enqueued, then run by the worker (queue overhead only);
 2. N new files to COMPLETE: one `handle_file_created` each, as the watcher enqueues them,
@@ -73,6 +74,7 @@ class Figures:
     enqueue_rate: float | None = None
     run_rate: float | None = None
     files_seconds: float | None = None
+    files_listed_seconds: float | None = None
     files_done: str = ""
     waits_ms: list[float] = field(default_factory=list)
 
@@ -166,7 +168,7 @@ def _ms(moment: datetime) -> float:
 
 
 class StreaqBench:
-    """streaq as mus runs it: `mus.core.streaq_broker`'s Worker, concurrency 10."""
+    """streaq as mus runs it: `mus.core.streaq_broker`'s Worker (MUS_WORKER_CONCURRENCY)."""
 
     name = "streaq"
 
@@ -177,7 +179,7 @@ class StreaqBench:
         return package_version("streaq")
 
     def _worker(self, settings: Settings) -> MusWorker:
-        worker = create_worker(settings)
+        worker = create_worker(settings, concurrency=settings.worker_concurrency)
         worker.task(name="noop")(noop)
         worker.task(name="pause")(pause)
         return worker
@@ -279,7 +281,14 @@ async def until(check: Callable[[], Awaitable[bool]], timeout_seconds: float, wh
 Bench = ArqBench | StreaqBench
 
 
-async def files_to_complete(backend: Bench, redis_url: str, files: int) -> tuple[float, str]:
+@dataclass(frozen=True, slots=True)
+class FilesRun:
+    listed_seconds: float  # every file is a track (PENDING or later): what a user sees first
+    complete_seconds: float  # every track analysed
+    outcome: str
+
+
+async def files_to_complete(backend: Bench, redis_url: str, files: int) -> FilesRun:
     with fresh_settings(redis_url) as settings:
         paths = generate_library(settings.music_dir_path, files, seed=2026)
         database = Database(settings.database_url)
@@ -292,7 +301,13 @@ async def files_to_complete(backend: Bench, redis_url: str, files: int) -> tuple
                 error = await repository.count(status=ProcessingStatus.ERROR)
             return complete + error
 
+        listed_at: list[float] = []
+
         async def all_analysed() -> bool:
+            if not listed_at:
+                async with database.session() as session:
+                    if await TrackRepository(session).count() == files:
+                        listed_at.append(time.perf_counter())
             return await analysed() == files
 
         try:
@@ -310,7 +325,7 @@ async def files_to_complete(backend: Bench, redis_url: str, files: int) -> tuple
                 complete = await TrackRepository(session).count(status=ProcessingStatus.COMPLETE)
         finally:
             await database.dispose()
-    return seconds, f"{complete} ok, {files - complete} err"
+    return FilesRun(listed_at[0] - started, seconds, f"{complete} ok, {files - complete} err")
 
 
 async def high_priority_waits(
@@ -383,9 +398,10 @@ async def run(args: argparse.Namespace) -> None:
                     settings, args.noop_jobs
                 )
         if "files" in args.measures:
-            found.files_seconds, found.files_done = await files_to_complete(
-                backend, args.redis_url, args.files
-            )
+            run_ = await files_to_complete(backend, args.redis_url, args.files)
+            found.files_listed_seconds = run_.listed_seconds
+            found.files_seconds = run_.complete_seconds
+            found.files_done = run_.outcome
         if "wait" in args.measures:
             found.waits_ms = await high_priority_waits(
                 backend, args.redis_url, args.backlog, args.probes, args.backlog_job_ms
@@ -399,7 +415,7 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
         f"{platform.python_version()}; arq: one worker per queue (3 x max_jobs 10), "
-        "streaq: one worker, 3 priorities, concurrency 10"
+        f"streaq: one worker, 3 priorities, concurrency {get_settings().worker_concurrency}"
     )
     rows: list[tuple[str, str, str]] = []
     if "noop" in args.measures:
@@ -417,6 +433,11 @@ async def run(args: argparse.Namespace) -> None:
         ]
     if "files" in args.measures:
         rows += [
+            (
+                f"{args.files:,} new files all listed (PENDING), seconds",
+                fmt(arq.files_listed_seconds),
+                fmt(streaq.files_listed_seconds),
+            ),
             (
                 f"{args.files:,} new files to COMPLETE, seconds",
                 fmt(arq.files_seconds),

@@ -6,7 +6,13 @@ import os
 import subprocess
 import sys
 
-from harness.broker_matrix import CONTRACT_ROOT, NO_ENGINE_EXIT, LegResult, summary
+from harness.broker_matrix import (
+    CONTRACT_ROOT,
+    NO_ENGINE_EXIT,
+    LegResult,
+    dragonfly_refusal,
+    summary,
+)
 
 
 def test_without_a_docker_engine_it_says_so_in_one_line_and_fails() -> None:
@@ -60,3 +66,17 @@ def test_dragonfly_accepted_or_a_trace_fails_the_matrix() -> None:
 
 def test_no_leg_run_is_not_a_pass() -> None:
     assert not summary([], REFUSAL)[1]
+
+
+def test_the_dragonfly_check_alone_needs_no_legs() -> None:
+    text, ok = summary([], REFUSAL, legs_expected=False)
+    assert ok
+    assert text.splitlines()[0].startswith("DragonflyDB, streaq worker: exit 1, refused")
+
+
+def test_a_broker_that_is_not_there_is_not_a_dragonfly_refusal() -> None:
+    """The real worker CLI refuses, but not for being DragonflyDB: the check must fail."""
+    code, output = dragonfly_refusal("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    assert code == 1
+    assert "cannot reach the broker" in output
+    assert not summary([], (code, output), legs_expected=False)[1]
