@@ -95,6 +95,18 @@ async def test_a_misspelt_queue_is_named(settings: Settings) -> None:
     )
 
 
+async def test_the_api_does_not_build_the_cli_worker(settings: Settings) -> None:
+    """MUS_WORKER_QUEUES is the worker's setting: a typo in it must not stop the api."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import mus.main, mus.core.streaq_broker as b; print(b.PRIORITIES)",
+        env={**os.environ, "MUS_WORKER_QUEUES": "urgent"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, output.decode()
+
+
 async def test_a_dedicated_worker_runs_only_its_queues(
     settings: Settings, database: Database
 ) -> None:

@@ -8,6 +8,7 @@ streaq loads its Functions, so DragonflyDB or Redis 6 is refused with one senten
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -139,4 +140,15 @@ def worker_from_settings(settings: Settings) -> MusWorker:
         raise SystemExit(f"mus worker not started: MUS_WORKER_QUEUES: {exc}") from None
 
 
-worker = worker_from_settings(get_settings())
+@functools.cache
+def cli_worker() -> MusWorker:
+    """The one Worker of a `streaq run` process, built from the environment when first asked."""
+    return worker_from_settings(get_settings())
+
+
+def __getattr__(name: str) -> MusWorker:
+    # `streaq run mus.core.streaq_broker:worker` reads this attribute; the api, which imports
+    # this module for the enqueue port, never builds (or validates) a worker of its own.
+    if name == "worker":
+        return cli_worker()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
