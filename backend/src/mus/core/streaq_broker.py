@@ -61,12 +61,21 @@ class StreaqJobQueue:
         return str(task.id)
 
 
+def configure_worker_logging() -> None:
+    """mus's log format for the jobs; streaq's own lines once, in the CLI's format if it set one."""
+    configure_logging(get_settings().log_level)
+    streaq_logger = logging.getLogger("streaq")
+    if streaq_logger.handlers:
+        streaq_logger.propagate = False
+
+
 class MusWorker(Worker[JobRuntime]):
     """streaq's Worker, refusing an unfit broker before it connects (and loads Functions)."""
 
     broker_url: str = ""
 
     async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
+        configure_worker_logging()
         try:
             info = await refuse_unfit_broker(self.broker_url, allow_unreachable=False)
         except BrokerRefusedError as exc:
@@ -96,10 +105,6 @@ def create_worker(
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[JobRuntime]:
         current = get_settings()
-        configure_logging(current.log_level)
-        streaq_logger = logging.getLogger("streaq")
-        if streaq_logger.handlers:  # the streaq CLI gave it a handler: print its lines once
-            streaq_logger.propagate = False
         runtime = await JobRuntime.open(current, StreaqJobQueue(worker))
         install_job_runtime(runtime)
         try:
