@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 from mus.core.config import Settings
+from mus.core.streaq_broker import create_worker
 from mus.core.streaq_connection import StreaqConnection
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
@@ -129,3 +131,59 @@ async def test_a_dedicated_worker_runs_only_its_queues(
     waiting = await queued_jobs(settings, "low_priority")
     assert sorted(kwargs["track_id"] for _, kwargs in waiting) == sorted([424242, track.id])
     assert {task for task, _ in waiting} == {"process_slow_metadata"}
+
+
+async def appears(path: Path, within_seconds: float) -> None:
+    async with asyncio.timeout(within_seconds):
+        while True:
+            if path.exists():
+                return
+            await asyncio.sleep(0.02)
+
+
+GRACEFUL_WORKER = """
+import asyncio, sys
+from pathlib import Path
+from mus.core.config import get_settings
+from mus.core.streaq_broker import worker_from_settings
+
+marks = Path(sys.argv[1])
+worker = worker_from_settings(get_settings())
+
+
+@worker.task(name="test_slow_job")
+async def test_slow_job() -> None:
+    (marks / "started").touch()
+    await asyncio.sleep(1.5)
+    (marks / "finished").touch()
+
+
+worker.run_sync()
+"""
+
+
+@pytest.mark.parametrize(("grace", "finishes"), [("20", True), ("0", False)])
+async def test_a_running_job_gets_the_grace_period_on_sigterm(
+    settings: Settings, tmp_path: Path, grace: str, finishes: bool
+) -> None:
+    async with create_worker(settings) as client:
+        await client.enqueue_unsafe("test_slow_job").start(priority="high_priority")
+    environment = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url,
+        "DATA_DIR_PATH": str(settings.data_dir_path),
+        "MUS_WORKER_GRACE_SECONDS": grace,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", GRACEFUL_WORKER, str(tmp_path),
+        env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await appears(tmp_path / "started", within_seconds=30)
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert (tmp_path / "finished").exists() is finishes, output.decode()

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     )
     worker_queues: str = Field(default="", validation_alias="MUS_WORKER_QUEUES")
     worker_concurrency: int = Field(default=10, ge=1, validation_alias="MUS_WORKER_CONCURRENCY")
+    worker_grace_seconds: int = Field(default=20, ge=0, validation_alias="MUS_WORKER_GRACE_SECONDS")
 
     @property
     def worker_queue_names(self) -> list[str] | None:

@@ -90,11 +90,13 @@ def create_worker(
     *,
     queues: Sequence[str] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    grace_seconds: int = 0,
 ) -> MusWorker:
     """A streaq Worker with every job registered (task name = function name).
 
     `queues` limits what it consumes (e.g. a dedicated high-priority worker); it may still
-    enqueue on every queue, as chained jobs do.
+    enqueue on every queue, as chained jobs do. `grace_seconds`: on SIGTERM/SIGINT, running
+    jobs get that long to finish before they are cancelled (and redelivered later).
     """
     unknown = set(queues or ()) - set(PRIORITIES)
     if unknown:
@@ -118,6 +120,7 @@ def create_worker(
         queue_name=QUEUE_NAME,
         priorities=priorities,
         concurrency=concurrency,
+        grace_period=grace_seconds,
         serializer=to_json,
         deserializer=from_json,
         lifespan=lifespan,
@@ -139,7 +142,10 @@ def worker_from_settings(settings: Settings) -> MusWorker:
     """The worker `streaq run` starts: the queues and concurrency the environment asks for."""
     try:
         return create_worker(
-            settings, queues=settings.worker_queue_names, concurrency=settings.worker_concurrency
+            settings,
+            queues=settings.worker_queue_names,
+            concurrency=settings.worker_concurrency,
+            grace_seconds=settings.worker_grace_seconds,
         )
     except ValueError as exc:  # a typo in MUS_WORKER_QUEUES: one line, not a trace
         raise SystemExit(f"mus worker not started: MUS_WORKER_QUEUES: {exc}") from None
