@@ -1,7 +1,8 @@
 """`make contract-matrix`: both legs against broker containers, and DragonflyDB refused.
 
 With a Docker engine (docker SDK): for `redis:7` and `valkey/valkey:8`, run the contract
-suite on arq and on streaq against a fresh container each; then start DragonflyDB and show
+suite on arq and on streaq against a fresh container each and the cutover gate on that
+broker's two legs (reports under `report/matrix/<broker>/`); then start DragonflyDB and show
 the one sentence the streaq worker refuses it with. Without an engine (as on the
 development machines) it says so in one line and exits non-zero: never a silent pass.
 """
@@ -21,11 +22,14 @@ from typing import Any
 
 import redis
 
+from harness.parity_results import REPORT_DIR_ENV
+
 CONTRACT_ROOT = Path(__file__).resolve().parents[1]
 BACKEND_ROOT = CONTRACT_ROOT.parent / "backend"
 BROKERS = ("redis:7", "valkey/valkey:8")
 DRAGONFLY = "docker.dragonflydb.io/dragonflydb/dragonfly:latest"
 LEGS = ("arq", "streaq")
+MATRIX_REPORT_ROOT = CONTRACT_ROOT / "report" / "matrix"
 READY_SECONDS = 60
 NO_ENGINE_EXIT = 2
 
@@ -93,15 +97,38 @@ def broker_container(client: Any, image: str) -> Iterator[str]:
         container.stop(timeout=5)
 
 
+def report_dir_of(broker: str) -> Path:
+    """Each broker's results and parity report in a folder of its own."""
+    return MATRIX_REPORT_ROOT / broker.replace("/", "_").replace(":", "-")
+
+
 def run_leg(broker: str, url: str, leg: str) -> LegResult:
     started = time.monotonic()
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", f"--queue-backend={leg}", "-q"],
         cwd=CONTRACT_ROOT,
-        env={**os.environ, "MUS_CONTRACT_REDIS_URL": url},
+        env={
+            **os.environ,
+            "MUS_CONTRACT_REDIS_URL": url,
+            REPORT_DIR_ENV: str(report_dir_of(broker)),
+        },
         check=False,
     )
     return LegResult(broker, leg, completed.returncode == 0, time.monotonic() - started)
+
+
+def run_gate(broker: str) -> LegResult:
+    """The cutover gate on this broker's two legs: parity per broker, not only overall."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "harness.cutover_gate", "--strict",
+            "--report-dir", str(report_dir_of(broker)),
+        ],
+        cwd=CONTRACT_ROOT,
+        check=False,
+    )  # fmt: skip
+    return LegResult(broker, "gate", completed.returncode == 0, time.monotonic() - started)
 
 
 def dragonfly_refusal(url: str) -> tuple[int, str]:
@@ -169,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     for image in args.brokers:
         with broker_container(client, image) as url:
             results += [run_leg(image, url, leg) for leg in args.legs]
+        if set(LEGS) <= set(args.legs):
+            results.append(run_gate(image))
     dragonfly = None
     if not args.no_dragonfly:
         with broker_container(client, DRAGONFLY) as url:

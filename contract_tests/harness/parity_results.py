@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.provenance import CONTRACT_ROOT, snapshots_digest
 from harness.queue_backend import QueueBackend
 
-REPORT_DIR = CONTRACT_ROOT / "report"
+REPORT_DIR_ENV = "MUS_CONTRACT_REPORT_DIR"
+# A run may keep its results apart (the broker matrix keeps one folder per broker).
+REPORT_DIR = Path(os.environ.get(REPORT_DIR_ENV) or CONTRACT_ROOT / "report")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from harness.broker_matrix import (
     CONTRACT_ROOT,
     NO_ENGINE_EXIT,
     LegResult,
     dragonfly_refusal,
+    report_dir_of,
     summary,
 )
+from harness.parity_results import REPORT_DIR_ENV
 
 
 def test_without_a_docker_engine_it_says_so_in_one_line_and_fails() -> None:
@@ -80,3 +83,18 @@ def test_a_broker_that_is_not_there_is_not_a_dragonfly_refusal() -> None:
     assert code == 1
     assert "cannot reach the broker" in output
     assert not summary([], (code, output), legs_expected=False)[1]
+
+
+def test_each_broker_keeps_its_results_apart(tmp_path: Path) -> None:
+    assert report_dir_of("redis:7") != report_dir_of("valkey/valkey:8")
+    assert report_dir_of("valkey/valkey:8").name == "valkey_valkey-8"
+    code = "from harness.parity_results import REPORT_DIR; print(REPORT_DIR)"
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=CONTRACT_ROOT,
+        env={**os.environ, REPORT_DIR_ENV: str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.strip() == str(tmp_path)
