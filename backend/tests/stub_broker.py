@@ -1,7 +1,8 @@
 """A tiny RESP server answering like DragonflyDB or Redis 6, which are not installed here.
 
-INFO returns lines copied from their sources; every other command gets their `unknown
-command` error, so probes, the api and the worker CLI run their real network path.
+PING gets PONG, INFO returns lines copied from their sources, every other command gets their
+`unknown command` error, so probes, the api, the worker CLI and `mus run` take their real
+network path.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ async def stub_broker() -> AsyncIterator[StartStub]:
             try:
                 while (words := await _read_command(reader)) is not None:
                     broker.commands.append(" ".join(words).upper())
-                    if words[0].upper() == "INFO":
+                    if words[0].upper() == "PING":  # both answer PING like any Redis
+                        writer.write(b"+PONG\r\n")
+                    elif words[0].upper() == "INFO":
                         body = info_text.encode()
                         writer.write(b"$%d\r\n%s\r\n" % (len(body), body))
                     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -35,6 +36,7 @@ from tests.process_probes import (
     stop_process_and_children,
     wait_until,
 )
+from tests.stub_broker import DRAGONFLY_INFO, StartStub
 
 RUN_STACK = (
     "import sys\n"
@@ -150,6 +152,26 @@ def test_a_local_broker_without_redis_server_says_how_to_install_it(
     assert "redis-server is not installed" in err
     assert "apt-get install redis-server" in err
     assert "Traceback" not in err
+
+
+async def test_a_broker_without_functions_stops_mus_run_before_any_child(
+    tmp_path: Path, stub_broker: StartStub
+) -> None:
+    stub = await stub_broker(DRAGONFLY_INFO)
+    settings = quiet_settings(tmp_path, redis_url=stub.url, port=free_port())
+    settings.music_dir_path.mkdir(parents=True)
+    (settings.music_dir_path / "mine.txt").write_text("skip the demo")
+    stack = LocalStack(settings, out=io.StringIO(), err=io.StringIO())
+
+    with pytest.raises(LocalStackError) as raised:
+        await asyncio.to_thread(stack.start)  # in a thread: the stub answers from this loop
+
+    assert str(raised.value) == (
+        f"the broker at {stub.url} is DragonflyDB 1.25.1, which has no Redis Functions "
+        "(FUNCTION LOAD/FCALL); mus needs Redis >= 7 or Valkey >= 7.2."
+    )
+    assert stack.processes == []
+    assert not any(command.startswith(("FUNCTION LOAD", "FCALL")) for command in stub.commands)
 
 
 # -- the whole stack -------------------------------------------------------------------------

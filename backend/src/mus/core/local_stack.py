@@ -35,6 +35,7 @@ from mus.core.redis_server import (
     redis_reachable,
     wait_until_reachable,
 )
+from mus.infrastructure.broker.broker_probe import probe_broker
 
 DEFAULT_HOST = "127.0.0.1"
 HEALTHCHECK_PATH = "/api/v1/healthcheck"
@@ -263,6 +264,20 @@ class LocalStack:
             ) from None
 
     def ensure_broker(self) -> None:
+        """Reach (or start) the broker, then refuse it before any child when it is unfit."""
+        self.reach_broker()
+        problem = asyncio.run(probe_broker(self.settings.redis_url)).problem()
+        if problem is None:
+            return
+        if self.redis is not None:  # the redis-server of this machine is the one too old
+            problem += (
+                " The redis-server installed here is too old: install Redis >= 7 (Debian 12, "
+                "Ubuntu 24.04, or packages.redis.io) or point REDIS_URL at a Redis >= 7 or "
+                "Valkey >= 7.2"
+            )
+        raise BrokerError(problem)
+
+    def reach_broker(self) -> None:
         """Use the Redis at REDIS_URL; start a local one when it is local and silent."""
         url = self.settings.redis_url
         target = RedisTarget.parse(url)
