@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ from mus.application.doctor import (
 from mus.core.config import Settings
 from mus.infrastructure.broker.broker_probe import BrokerInfo
 
+from tests.process_probes import free_port
+
 CHECK_NAMES = [
     "data dir",
     "music dir",
@@ -28,14 +29,6 @@ CHECK_NAMES = [
     "broker version",
     "broker functions",
 ]
-
-
-def closed_port() -> int:
-    """A port nothing listens on: bind to get a free one, then close it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def by_name(checks: list[DoctorCheck]) -> dict[str, DoctorCheck]:
@@ -111,7 +104,7 @@ async def test_missing_music_dir_override_fails_and_is_not_created(
 
 
 async def test_broker_on_a_closed_port_fails(settings: Settings) -> None:
-    port = closed_port()
+    port = free_port()
     broken = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
 
     checks = await run_doctor(broken, broker_timeout=1.0)

@@ -13,14 +13,7 @@ import pytest
 
 from mus.core.managed_process import ManagedProcess, stop_processes
 
-
-def gone(pid: int) -> bool:
-    """The process has ended (a zombie nobody reaped yet counts as ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in {"Z", "X"}
+from tests.process_probes import gone
 
 
 def wait_gone(pid: int, timeout: float) -> bool:

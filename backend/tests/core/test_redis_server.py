@@ -19,11 +19,7 @@ from mus.core.redis_server import (
     wait_until_reachable,
 )
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.process_probes import free_port
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ by the tests as `api_harness` (this folder is on sys.path once its conftest is l
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -100,14 +99,6 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://test{API}") as client:
             yield Api(app=app, client=client, settings=settings)
-
-
-def closed_port() -> int:
-    """A local port nothing listens on: a broker that is down."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass

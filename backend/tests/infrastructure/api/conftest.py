@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from api_harness import Api, closed_port, running_api
+from api_harness import Api, running_api
 
 from mus.core.config import Settings
+
+from tests.process_probes import free_port
 
 
 @pytest.fixture
@@ -20,4 +22,4 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
 @pytest.fixture
 def dead_broker_settings(settings: Settings) -> Settings:
     """The test settings with REDIS_URL on a closed port."""
-    return settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+    return settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})

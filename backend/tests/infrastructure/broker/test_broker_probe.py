@@ -8,7 +8,6 @@ probe runs its real network path against them.
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -23,15 +22,8 @@ from mus.infrastructure.broker.broker_probe import (
     probe_broker,
 )
 
+from tests.process_probes import free_port
 from tests.stub_broker import DRAGONFLY_INFO, REDIS6_INFO, StartStub
-
-
-def closed_port() -> int:
-    """A port nothing listens on: bind to get a free one, then close it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def info(**overrides: object) -> BrokerInfo:
@@ -103,7 +95,7 @@ async def test_refused_function_list_is_reported_with_the_reason(
 
 
 async def test_closed_port_is_unreachable_with_a_clear_error() -> None:
-    port = closed_port()
+    port = free_port()
 
     result = await probe_broker(f"redis://127.0.0.1:{port}/0", timeout=1.0)
 
@@ -142,7 +134,7 @@ async def test_server_that_never_answers_times_out_quickly() -> None:
 
 
 async def test_password_never_shows_for_an_unreachable_broker() -> None:
-    port = closed_port()
+    port = free_port()
 
     result = await probe_broker(f"redis://:s3cret-pw@127.0.0.1:{port}/0", timeout=1.0)
 
