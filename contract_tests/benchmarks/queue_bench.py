@@ -179,7 +179,7 @@ class StreaqBench:
         return package_version("streaq")
 
     def _worker(self, settings: Settings) -> MusWorker:
-        worker = create_worker(settings, concurrency=settings.worker_concurrency)
+        worker = create_worker(settings)
         worker.task(name="noop")(noop)
         worker.task(name="pause")(pause)
         return worker

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from mus.core.broker_preflight import BrokerRefusedError, refuse_unfit_broker
 from mus.core.config import AppEnv, Settings
 from mus.core.managed_process import DEFAULT_STOP_TIMEOUT_SECONDS, ManagedProcess, stop_processes
 from mus.core.redis_server import (
@@ -35,13 +36,16 @@ from mus.core.redis_server import (
     redis_reachable,
     wait_until_reachable,
 )
-from mus.infrastructure.broker.broker_probe import probe_broker
 
 DEFAULT_HOST = "127.0.0.1"
 HEALTHCHECK_PATH = "/api/v1/healthcheck"
 READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
 DEMO_MARKER_NAME = ".demo-library-created"
+OLD_LOCAL_REDIS_HINT = (
+    " The redis-server installed here is too old: install Redis >= 7 (Debian 12, Ubuntu 24.04,"
+    " or packages.redis.io) or point REDIS_URL at a Redis >= 7 or Valkey >= 7.2"
+)
 
 WORKER_NAME = "streaq-worker"
 WORKER_TARGET = "mus.core.streaq_broker:worker"
@@ -266,16 +270,12 @@ class LocalStack:
     def ensure_broker(self) -> None:
         """Reach (or start) the broker, then refuse it before any child when it is unfit."""
         self.reach_broker()
-        problem = asyncio.run(probe_broker(self.settings.redis_url)).problem()
-        if problem is None:
-            return
-        if self.redis is not None:  # the redis-server of this machine is the one too old
-            problem += (
-                " The redis-server installed here is too old: install Redis >= 7 (Debian 12, "
-                "Ubuntu 24.04, or packages.redis.io) or point REDIS_URL at a Redis >= 7 or "
-                "Valkey >= 7.2"
-            )
-        raise BrokerError(problem)
+        try:
+            asyncio.run(refuse_unfit_broker(self.settings.redis_url, allow_unreachable=False))
+        except BrokerRefusedError as exc:
+            # When the redis-server of this machine is the one too old, say where to get one.
+            hint = "" if self.redis is None else OLD_LOCAL_REDIS_HINT
+            raise BrokerError(f"{exc}{hint}") from None
 
     def reach_broker(self) -> None:
         """Use the Redis at REDIS_URL; start a local one when it is local and silent."""

@@ -31,7 +31,6 @@ from mus.infrastructure.jobs.registered_jobs import JOBS
 
 # streaq wants priorities lowest first.
 PRIORITIES: tuple[str, ...] = tuple(queue.value for queue in reversed(QUEUES_BY_PRIORITY))
-DEFAULT_CONCURRENCY = 10
 QUEUE_NAME = "mus"
 
 logger = logging.getLogger(__name__)
@@ -72,7 +71,9 @@ def configure_worker_logging() -> None:
 class MusWorker(Worker[JobRuntime]):
     """streaq's Worker, refusing an unfit broker before it connects (and loads Functions)."""
 
-    broker_url: str = ""
+    def __init__(self, *, redis_url: str, **options: Any) -> None:
+        super().__init__(redis_url=redis_url, **options)
+        self.broker_url = redis_url  # streaq keeps only the client it built from it
 
     async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
         configure_worker_logging()
@@ -89,14 +90,13 @@ def create_worker(
     settings: Settings,
     *,
     queues: Sequence[str] | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    grace_seconds: int = 0,
+    concurrency: int | None = None,
 ) -> MusWorker:
     """A streaq Worker with every job registered (task name = function name).
 
     `queues` limits what it consumes (e.g. a dedicated high-priority worker); it may still
-    enqueue on every queue, as chained jobs do. `grace_seconds`: on SIGTERM/SIGINT, running
-    jobs get that long to finish before they are cancelled (and redelivered later).
+    enqueue on every queue, as chained jobs do. Concurrency (unless given) and the grace
+    running jobs get on SIGTERM/SIGINT come from the settings.
     """
     unknown = set(queues or ()) - set(PRIORITIES)
     if unknown:
@@ -119,13 +119,12 @@ def create_worker(
         redis_url=settings.redis_url,
         queue_name=QUEUE_NAME,
         priorities=priorities,
-        concurrency=concurrency,
-        grace_period=grace_seconds,
+        concurrency=settings.worker_concurrency if concurrency is None else concurrency,
+        grace_period=settings.worker_grace_seconds,
         serializer=to_json,
         deserializer=from_json,
         lifespan=lifespan,
     )
-    worker.broker_url = settings.redis_url
     for name, job in JOBS.items():
         worker.task(name=name)(job)
     return worker
@@ -141,12 +140,7 @@ def root_cause(exc: BaseException) -> str:
 def worker_from_settings(settings: Settings) -> MusWorker:
     """The worker `streaq run` starts: the queues and concurrency the environment asks for."""
     try:
-        return create_worker(
-            settings,
-            queues=settings.worker_queue_names,
-            concurrency=settings.worker_concurrency,
-            grace_seconds=settings.worker_grace_seconds,
-        )
+        return create_worker(settings, queues=settings.worker_queue_names)
     except ValueError as exc:  # a typo in MUS_WORKER_QUEUES: one line, not a trace
         raise SystemExit(f"mus worker not started: MUS_WORKER_QUEUES: {exc}") from None
 

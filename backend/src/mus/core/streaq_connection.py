@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mus.application.job_queue import BrokerUnavailableError, JobQueue, check_job
+from mus.core.broker_preflight import BrokerRefusedError, refuse_unfit_broker
 from mus.core.config import Settings
 from mus.core.streaq_broker import StreaqJobQueue, create_worker, root_cause
-from mus.infrastructure.broker.broker_probe import mask_url, probe_broker
+from mus.infrastructure.broker.broker_probe import mask_url
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,10 @@ class StreaqConnection:
     async def _connect_and_hold(self) -> str:
         """Hold one connection until told to stop or reconnect; return why it ended."""
         url = self._settings.redis_url
-        problem = (await probe_broker(url)).problem()
-        if problem is not None:
-            return problem
+        try:
+            await refuse_unfit_broker(url, allow_unreachable=False)
+        except BrokerRefusedError as exc:
+            return str(exc)
         try:
             async with create_worker(self._settings) as worker:
                 self._queue = StreaqJobQueue(worker)
