@@ -10,6 +10,9 @@ MAKEFLAGS += --no-print-directory
 
 UV ?= uv
 UV_RUN := $(UV) run --frozen
+# The contract environment: backend/.venv's packages plus the arq baseline's test-only pins,
+# layered by uv in its cache, so arq never enters the product's own environment.
+CONTRACT_RUN := $(UV) run --frozen --project ../backend --with-requirements ../contract_tests/requirements-arq.txt
 LINT_PATHS ?= src tests benchmarks ../contract_tests
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -30,9 +33,8 @@ prerequisites: ## Install uv, ffmpeg, redis-server and Node.js when missing (Deb
 
 setup: prerequisites setup-python ## Prerequisites, then the backend and dev tools from the lock
 
-setup-python: ## uv sync of backend (dev group included), then the arq baseline's test-only pins
+setup-python: ## uv sync of backend/.venv from the lock, dev group included (no arq: see CONTRACT_RUN)
 	cd backend && $(UV) sync --frozen
-	cd backend && $(UV) pip install --python .venv --quiet -r ../contract_tests/requirements-arq.txt
 
 run: setup ## Start api, workers and the file watcher (and Redis if needed) until Ctrl-C
 	cd backend && DATA_DIR_PATH="$${DATA_DIR_PATH:-$(CURDIR)/data}" $(UV_RUN) mus run
@@ -50,19 +52,18 @@ format: ## Apply ruff's fixes and formatting
 
 types: ## mypy --strict on the mus package, the contract harness and the queue benchmark
 	cd backend && $(UV_RUN) mypy
-	cd backend && MYPYPATH=../contract_tests $(UV_RUN) mypy --strict \
+	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
 		../contract_tests/harness ../contract_tests/benchmarks
 
 ci: setup lint types actionlint test contract-determinism cutover-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); \
-	cd contract_tests && $(UV) run --frozen --project ../backend pytest \
-		--queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS); \
+	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS); \
 	echo "contract suite ($(QUEUE_BACKEND)): $$(( $$(date +%s) - start ))s"
 
 cutover-gate: contract contract-streaq ## Both legs, then the parity report and the gate (--strict)
-	cd contract_tests && $(UV) run --frozen --project ../backend python -m harness.cutover_gate --strict
+	cd contract_tests && $(CONTRACT_RUN) python -m harness.cutover_gate --strict
 
 contract-streaq: ## The streaq leg against the arq snapshots
 	$(MAKE) contract QUEUE_BACKEND=streaq
@@ -71,8 +72,7 @@ contract-determinism: ## Every scenario twice on one backend; fails naming any u
 	$(MAKE) contract PYTEST_ARGS="--determinism $(PYTEST_ARGS)"
 
 contract-record: ## (Re)record the snapshots and provenance: arq baseline only
-	cd contract_tests && $(UV) run --frozen --project ../backend pytest \
-		--queue-backend=arq --snapshot-update $(PYTEST_ARGS)
+	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=arq --snapshot-update $(PYTEST_ARGS)
 
 back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin the arq baseline
 	cd backend && $(UV) lock
@@ -83,12 +83,10 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 		--quiet -o ../contract_tests/requirements-arq.txt
 
 bench: ## arq baseline and streaq side by side: no-op jobs, 1,000 files to COMPLETE, priority wait
-	cd contract_tests && $(UV) run --frozen --project ../backend python -m benchmarks.queue_bench \
-		$(BENCH_ARGS)
+	cd contract_tests && $(CONTRACT_RUN) python -m benchmarks.queue_bench $(BENCH_ARGS)
 
 contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)
-	cd contract_tests && $(UV) run --frozen --project ../backend python -m harness.broker_matrix \
-		$(MATRIX_ARGS)
+	cd contract_tests && $(CONTRACT_RUN) python -m harness.broker_matrix $(MATRIX_ARGS)
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)

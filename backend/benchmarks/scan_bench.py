@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from mus.adapters.persistence.database import Database
 from mus.application.inline_scan import default_concurrency, run_inline_scan
 from mus.core.config import Settings
 from mus.demo.audio_generator import generate_library
-from mus.infrastructure.persistence.database import Database
 
 
 async def measure(files: int, concurrency: int) -> None:

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from mus.core.config import Settings, get_settings
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.scanner.duration_probe import (
+from mus.adapters.persistence.database import Database
+from mus.adapters.scanner.duration_probe import (
     FFPROBE_PATH_ENV,
     reset_missing_ffprobe_warning,
 )
+from mus.core.config import Settings, get_settings
 
-# `stub_broker` and `own_redis` fixtures, for any test folder
-pytest_plugins = ["tests.stub_broker", "tests.own_redis"]
+# `stub_broker`, `own_redis` and the scan fixtures, for any test folder
+pytest_plugins = ["tests.stub_broker", "tests.own_redis", "tests.scan_fixtures"]
 
 TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 

@@ -8,12 +8,12 @@ from typing import Any
 from redis.asyncio import Redis
 
 from mus.core.config import Settings
-from mus.core.streaq_broker import create_worker
+from mus.core.streaq_broker import create_producer
 
 
 async def queued_jobs(settings: Settings, queue_name: str) -> list[tuple[str, dict[str, Any]]]:
     """(task, kwargs) of the jobs waiting at one priority, in queue order."""
-    layout = create_worker(settings)  # key names only; it never connects
+    layout = create_producer(settings)  # key names only; it never connects
     client = Redis.from_url(settings.redis_url, decode_responses=True)
     try:
         entries = await client.xrange(layout.stream_key + queue_name)

@@ -35,14 +35,14 @@ from arq import ArqRedis
 from arq.worker import Worker as ArqWorker
 from arq.worker import func
 
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.application.job_catalogue import QUEUES_BY_PRIORITY, QueueName
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings, get_settings
 from mus.core.streaq_broker import MusWorker, StreaqJobQueue, create_worker
 from mus.demo.audio_generator import generate_library
 from mus.domain.track import ProcessingStatus
-from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY, QueueName
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
 
 from harness.arq_wiring import FUNCTIONS, ArqJobQueue, arq_queue_key, open_arq_pool, worker_settings
 
@@ -316,9 +316,7 @@ async def files_to_complete(backend: Bench, redis_url: str, files: int) -> Files
                 async with backend.port(settings) as port:
                     for path in paths:
                         relative = path.relative_to(settings.music_dir_path).as_posix()
-                        await port.enqueue(
-                            "high_priority", "handle_file_created", file_path=relative
-                        )
+                        await port.enqueue("handle_file_created", file_path=relative)
                 await until(all_analysed, 1800, f"{backend.name}: {files} files to COMPLETE")
                 seconds = time.perf_counter() - started
             async with database.session() as session:

@@ -9,9 +9,9 @@ from importlib.metadata import version as package_version
 from arq import ArqRedis
 from arq.worker import Worker
 
+from mus.application.job_catalogue import QUEUES_BY_PRIORITY, QueueName
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
-from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY, QueueName
 
 from harness.arq_wiring import (
     ARQ_QUEUE_PREFIX,

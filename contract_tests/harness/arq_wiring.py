@@ -1,8 +1,8 @@
-"""The arq baseline's wiring, kept after the cutover so parity keeps guarding every change.
+"""The arq baseline's wiring: the recording every streaq run is compared with.
 
-Moved here from the app (`mus.core.arq_pool`, `mus.infrastructure.jobs.worker`) when mus went
-to streaq; arq is a test-only dependency (`contract_tests/requirements-arq.txt`). The same
-plain jobs as the app, JSON on the wire, one arq Worker per queue as arq binds a worker to one.
+arq is a test-only dependency (`contract_tests/requirements-arq.txt`), never one of mus.
+The same plain jobs as the app, JSON on the wire, one arq Worker per queue as arq binds a
+worker to one.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from arq.worker import Function, func
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
-from mus.application.job_queue import BrokerUnavailableError, check_job
+from mus.application.job_catalogue import QueueName
+from mus.application.job_queue import BrokerUnavailableError, route_job
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
-from mus.infrastructure.jobs.job_catalogue import QueueName
-from mus.infrastructure.jobs.job_runtime import JobRuntime, install_job_runtime
-from mus.infrastructure.jobs.registered_jobs import JOBS, JobFunction
+from mus.jobs.registry import JOBS, JobFunction
+from mus.jobs.runtime import JobRuntime, install_job_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def json_deserializer(raw: bytes) -> Any:
 
 
 def open_arq_pool(settings: Settings) -> ArqRedis:
-    """A lazily connecting pool with JSON serialisation (what the app's api used to hold)."""
+    """A lazily connecting pool with JSON serialisation (what the api held on arq)."""
     return ArqRedis(
         ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=2.0),
         job_serializer=json_serializer,
@@ -57,13 +57,13 @@ def open_arq_pool(settings: Settings) -> ArqRedis:
 
 
 class ArqJobQueue:
-    """`enqueue(queue_name, task_name, **kwargs)` on arq; checks the job before Redis sees it."""
+    """`enqueue(task_name, **kwargs)` on arq: the catalogue's queue is an arq queue key."""
 
     def __init__(self, pool: ArqRedis) -> None:
         self.pool = pool
 
-    async def enqueue(self, queue_name: str, task_name: str, **kwargs: Any) -> str:
-        queue = check_job(queue_name, task_name, kwargs)
+    async def enqueue(self, task_name: str, **kwargs: Any) -> str:
+        queue = route_job(task_name, kwargs)
         try:
             job = await self.pool.enqueue_job(
                 task_name, _queue_name=arq_queue_key(queue.value), **kwargs

@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 import mus
-from mus.infrastructure.jobs.registered_jobs import JOBS
+from mus.jobs.registry import JOBS
 
 PACKAGE_ROOT = Path(mus.__file__).resolve().parent
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from PIL import Image
 
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.player_state_repository import PlayerStateRepository
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.application.job_catalogue import QUEUES_BY_PRIORITY
 from mus.core.config import Settings
-from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.player_state_repository import PlayerStateRepository
-from mus.infrastructure.persistence.track_repository import TrackRepository
 
 from harness.normaliser import Normaliser
 from harness.queue_backend import ExecutedJob

@@ -11,10 +11,16 @@ from typing import Any
 
 from streaq import TaskStatus, Worker
 
+from mus.application.job_catalogue import JOB_QUEUES
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
-from mus.core.streaq_broker import PRIORITIES, StreaqJobQueue, create_worker
-from mus.core.streaq_connection import StreaqConnection
+from mus.core.streaq_broker import (
+    PRIORITIES,
+    StreaqConnection,
+    StreaqJobQueue,
+    create_producer,
+    create_worker,
+)
 
 from harness.queue_backend import ExecutedJob
 
@@ -53,7 +59,7 @@ class StreaqBackend:
         self._settings = settings
         self._enqueued.clear()
         self._observe_enqueues()
-        self._client = create_worker(settings)  # reads results; jobs go through the api's port
+        self._client = create_producer(settings)  # reads results; jobs go through the api's port
         await self._client.__aenter__()
         # The api's own connection object, as `uvicorn mus.main:app` holds it.
         self._connection = StreaqConnection(settings)
@@ -68,11 +74,10 @@ class StreaqBackend:
         log = self._enqueued
 
         @functools.wraps(original)
-        async def noting_enqueue(
-            port: StreaqJobQueue, queue_name: str, task_name: str, **kwargs: Any
-        ) -> str:
-            task_id = await original(port, queue_name, task_name, **kwargs)
-            log.append(_Enqueued(task_id, queue_name, task_name, dict(kwargs)))
+        async def noting_enqueue(port: StreaqJobQueue, task_name: str, **kwargs: Any) -> str:
+            task_id = await original(port, task_name, **kwargs)
+            queue = JOB_QUEUES[task_name].value
+            log.append(_Enqueued(task_id, queue, task_name, dict(kwargs)))
             return task_id
 
         StreaqJobQueue.enqueue = noting_enqueue  # type: ignore[method-assign,assignment]

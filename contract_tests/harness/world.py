@@ -14,16 +14,16 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from mus.adapters.path_locks import WriteLock
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
 from mus.application.initial_scan import run_initial_scan
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings, get_settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
-from mus.infrastructure.file_watcher.change_mapper import ChangeKind
-from mus.infrastructure.file_watcher.library_watcher import LibraryWatcher
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
-from mus.infrastructure.write_lock import WriteLock
+from mus.watcher.change_mapper import ChangeKind
+from mus.watcher.library_watcher import LibraryWatcher
 
 from harness.queue_backend import QueueBackend
 from harness.recorder import RunLog, record

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from mus.application.job_queue import BrokerUnavailableError, UnknownJobError
+from mus.application.job_queue import BrokerUnavailableError, JobRejectedError
 from mus.core.config import Settings
 
 from harness.arq_wiring import FUNCTIONS, ArqJobQueue, arq_queue_key, open_arq_pool
@@ -38,7 +38,7 @@ def closed_port_url() -> str:
 
 
 def test_every_job_is_an_arq_function() -> None:
-    from mus.infrastructure.jobs.registered_jobs import JOBS
+    from mus.jobs.registry import JOBS
 
     assert sorted(function.name for function in FUNCTIONS) == sorted(JOBS)
 
@@ -46,9 +46,7 @@ def test_every_job_is_an_arq_function() -> None:
 async def test_enqueue_puts_a_json_job_on_its_queue_key(settings: Settings) -> None:
     pool = open_arq_pool(settings)
     try:
-        job_id = await ArqJobQueue(pool).enqueue(
-            "low_priority", "process_slow_metadata", track_id=7, revision=2
-        )
+        job_id = await ArqJobQueue(pool).enqueue("process_slow_metadata", track_id=7, revision=2)
         queued = await pool.zrange(arq_queue_key("low_priority"), 0, -1)
         assert [key.decode() for key in queued] == [job_id]
         raw = await pool.get(f"arq:job:{job_id}")
@@ -64,8 +62,8 @@ async def test_enqueue_puts_a_json_job_on_its_queue_key(settings: Settings) -> N
 async def test_unknown_job_raises_before_redis_sees_it(settings: Settings) -> None:
     pool = open_arq_pool(settings)
     try:
-        with pytest.raises(UnknownJobError):
-            await ArqJobQueue(pool).enqueue("high_priority", "no_such_job", track_id=1)
+        with pytest.raises(JobRejectedError):
+            await ArqJobQueue(pool).enqueue("no_such_job", track_id=1)
         assert await pool.dbsize() == 0
     finally:
         await pool.aclose()
@@ -75,9 +73,7 @@ async def test_broker_down_is_a_clear_error(settings: Settings) -> None:
     pool = open_arq_pool(settings.model_copy(update={"redis_url": closed_port_url()}))
     try:
         with pytest.raises(BrokerUnavailableError, match="broker unavailable"):
-            await ArqJobQueue(pool).enqueue(
-                "high_priority", "handle_file_created", file_path="a.mp3"
-            )
+            await ArqJobQueue(pool).enqueue("handle_file_created", file_path="a.mp3")
     finally:
         await pool.aclose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mus.infrastructure.jobs.registered_jobs import JOBS
+from mus.jobs.registry import JOBS
 
 from harness.contract_coverage import coverage_problems, static_enqueue_sites
 
@@ -12,10 +12,10 @@ from harness.contract_coverage import coverage_problems, static_enqueue_sites
 def test_static_sites_include_every_kind_of_enqueuer() -> None:
     sites = static_enqueue_sites()
     modules = {site.split(":")[0] for site in sites}
-    assert "mus.infrastructure.jobs.file_system_jobs" in modules  # chained jobs
-    assert "mus.infrastructure.file_watcher.library_watcher" in modules  # the watcher
+    assert "mus.jobs.file_system_jobs" in modules  # chained jobs
+    assert "mus.watcher.library_watcher" in modules  # the watcher
     assert "mus.application.initial_scan" in modules  # batch operations
-    assert any(module.startswith("mus.infrastructure.api.routes") for module in modules)
+    assert any(module.startswith("mus.api.routes") for module in modules)
 
 
 def test_a_job_or_site_no_scenario_reached_is_named() -> None:
@@ -33,11 +33,11 @@ def test_a_port_delegating_to_its_backend_is_not_a_call_site(tmp_path: Path) -> 
     package.mkdir()
     (package / "ports.py").write_text(
         "class Connection:\n"
-        "    async def enqueue(self, queue, task, **kwargs):\n"
-        "        return await self.queue.enqueue(queue, task, **kwargs)\n"
+        "    async def enqueue(self, task, **kwargs):\n"
+        "        return await self.queue.enqueue(task, **kwargs)\n"
         "\n"
         "async def route(port):\n"
-        "    await port.enqueue('high_priority', 'handle_file_created', file_path='a')\n"
+        "    await port.enqueue('handle_file_created', file_path='a')\n"
     )
     assert static_enqueue_sites(package) == {"mus.ports:route"}
-    assert "mus.core.streaq_connection:StreaqConnection.enqueue" not in static_enqueue_sites()
+    assert "mus.core.streaq_broker:StreaqConnection.enqueue" not in static_enqueue_sites()

@@ -33,8 +33,8 @@ def scan(
     ] = None,
 ) -> None:
     """Index a music folder: fast scan, then slow analysis inline, then a summary."""
+    from mus.adapters.persistence.database import Database
     from mus.application.inline_scan import run_inline_scan
-    from mus.infrastructure.persistence.database import Database
 
     settings = settings_for_music_dir(path)
     if not settings.music_dir_path.is_dir():
@@ -108,7 +108,7 @@ def doctor() -> None:
 @app.command()
 def run() -> None:
     """Start api, workers and file watcher (and a local Redis if needed) until Ctrl-C."""
-    from mus.core.local_stack import run_local_stack
+    from mus.local_stack.stack import run_local_stack
 
     raise typer.Exit(run_local_stack(get_settings()))
 

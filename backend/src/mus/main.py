@@ -1,16 +1,26 @@
-"""The api process: `uvicorn mus.main:app`. `create_app(settings)` builds one for tests."""
+"""The api process: `uvicorn mus.main:app`. `create_app(settings)` builds one for tests.
+
+The composition root of the api: it picks the queue backend (streaq) and the file watcher
+the api runs beside its routes, so the HTTP adapter itself names neither.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mus.api.app_state import (
+    DEFAULT_SSE_KEEPALIVE_SECONDS,
+    AppState,
+    BackgroundWatcher,
+    WatcherFactory,
+)
+from mus.api.error_handlers import install_error_handlers
+from mus.api.lifespan import lifespan
+from mus.api.router import API_PREFIX, api_router
+from mus.api.startup_failure import StartupFailureReporter
+from mus.application.job_queue import JobQueueOpener
 from mus.core.config import AppEnv, Settings, get_settings
-from mus.core.job_queue_factory import JobQueueOpener, open_job_queue
-from mus.infrastructure.api.app_state import DEFAULT_SSE_KEEPALIVE_SECONDS
-from mus.infrastructure.api.error_handlers import install_error_handlers
-from mus.infrastructure.api.lifespan import lifespan
-from mus.infrastructure.api.main import API_PREFIX, api_router
-from mus.infrastructure.api.startup_failure import StartupFailureReporter
+from mus.core.streaq_broker import open_job_queue
 
 DESCRIPTION = (
     "Self-hosted music library: tracks, streaming with HTTP Range, covers, upload, tag "
@@ -20,11 +30,21 @@ DESCRIPTION = (
 )
 
 
+def library_watcher(state: AppState) -> BackgroundWatcher:
+    """The file watcher on the app's music folder, enqueueing through the app's job queue."""
+    from mus.watcher.library_watcher import LibraryWatcher  # only when the watcher is on
+
+    return LibraryWatcher(
+        state.settings.music_dir_path, state.job_queue, state.write_lock, state.database
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     sse_keepalive_seconds: float = DEFAULT_SSE_KEEPALIVE_SECONDS,
     job_queue_opener: JobQueueOpener = open_job_queue,
+    watcher_factory: WatcherFactory = library_watcher,
 ) -> FastAPI:
     """A new app bound to `settings` (the environment's by default); nothing starts until
     its lifespan runs, so building one does no I/O. `job_queue_opener` picks the queue
@@ -43,6 +63,7 @@ def create_app(
     app.state.settings = settings
     app.state.sse_keepalive_seconds = sse_keepalive_seconds
     app.state.job_queue_opener = job_queue_opener
+    app.state.watcher_factory = watcher_factory
     app.state.mus = None
     install_error_handlers(app)
     app.add_middleware(StartupFailureReporter)

@@ -14,8 +14,8 @@ from mus.application.doctor import (
     format_check,
     run_doctor,
 )
+from mus.core.broker_preflight import BrokerInfo
 from mus.core.config import Settings
-from mus.infrastructure.broker.broker_probe import BrokerInfo
 
 from tests.process_probes import free_port
 

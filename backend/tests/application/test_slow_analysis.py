@@ -18,19 +18,19 @@ import pytest
 from mutagen.id3 import APIC, ID3, Encoding, PictureType
 from PIL import Image
 
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.cover_store import CoverStore
+from mus.adapters.scanner.duration_probe import (
+    FFPROBE_PATH_ENV,
+)
+from mus.adapters.scanner.fast_metadata import read_fast_metadata
+from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.slow_analysis import AnalysisOutcome, analyse_track
 from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioFormat, AudioSpec, CoverSpec
 from mus.domain.track import ProcessingStatus, Track
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
-from mus.infrastructure.scanner.cover_store import CoverStore
-from mus.infrastructure.scanner.duration_probe import (
-    FFPROBE_PATH_ENV,
-)
-from mus.infrastructure.scanner.fast_metadata import read_fast_metadata
-from mus.infrastructure.scanner.fingerprint import content_fingerprint
 
 TOLERANCE_SECONDS = 0.05
 

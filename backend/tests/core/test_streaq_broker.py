@@ -8,12 +8,16 @@ from typing import Any
 import pytest
 from streaq import Worker
 
-from mus.application.job_queue import UnknownJobError
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.application.job_queue import JobRejectedError
 from mus.core.config import Settings
 from mus.core.streaq_broker import (
     PRIORITIES,
     QUEUE_NAME,
+    MusWorker,
     StreaqJobQueue,
+    create_producer,
     create_worker,
     from_json,
     to_json,
@@ -21,9 +25,7 @@ from mus.core.streaq_broker import (
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import ProcessingStatus
-from mus.infrastructure.jobs.registered_jobs import JOBS
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
+from mus.jobs.registry import JOBS
 
 
 def test_queues_are_priorities_lowest_first_and_every_job_is_a_task(settings: Settings) -> None:
@@ -36,16 +38,24 @@ def test_queues_are_priorities_lowest_first_and_every_job_is_a_task(settings: Se
         create_worker(settings, queues=["urgent"])
 
 
+def test_the_producer_enqueues_only(settings: Settings) -> None:
+    """The api's client: streaq's documented producer, with no job registry and no lifespan."""
+    producer = create_producer(settings)
+    assert producer.registry == {}
+    assert producer.priorities == ["high_priority", "medium_priority", "low_priority"]
+    assert not isinstance(producer, MusWorker)
+
+
 def test_json_codec_never_pickles() -> None:
     assert from_json(to_json({"k": {"track_id": 3}})) == {"k": {"track_id": 3}}
     assert to_json({"error": ValueError("x")}) == b'{"error": "ValueError(\'x\')"}'
 
 
 async def test_enqueue_writes_json_to_the_queue_priority_stream(settings: Settings) -> None:
-    client = create_worker(settings)
+    client = create_producer(settings)
     async with client:
         task_id = await StreaqJobQueue(client).enqueue(
-            "medium_priority", "handle_file_moved", src_path="a.mp3", dest_path="b.mp3"
+            "handle_file_moved", src_path="a.mp3", dest_path="b.mp3"
         )
         assert await client.redis.xlen(client.stream_key + "medium_priority") == 1
         assert await client.redis.xlen(client.stream_key + "high_priority") == 0
@@ -56,14 +66,16 @@ async def test_enqueue_writes_json_to_the_queue_priority_stream(settings: Settin
         assert body["k"] == {"src_path": "a.mp3", "dest_path": "b.mp3"}
 
 
-async def test_unknown_job_or_queue_raises_before_redis_sees_it(settings: Settings) -> None:
-    client = create_worker(settings)
+async def test_unknown_job_or_non_json_arguments_raise_before_redis_sees_them(
+    settings: Settings,
+) -> None:
+    client = create_producer(settings)
     async with client:
         port = StreaqJobQueue(client)
-        with pytest.raises(UnknownJobError):
-            await port.enqueue("high_priority", "no_such_job", track_id=1)
-        with pytest.raises(UnknownJobError):
-            await port.enqueue("urgent", "handle_file_created", file_path="a.mp3")
+        with pytest.raises(JobRejectedError):
+            await port.enqueue("no_such_job", track_id=1)
+        with pytest.raises(JobRejectedError):
+            await port.enqueue("handle_file_created", file_path=object())
         assert await client.queue_size() == 0
 
 
@@ -73,14 +85,13 @@ async def test_one_worker_of_concurrency_one_runs_high_before_a_low_backlog(
     """streaq-only behaviour: the three queues are priorities of one stream set."""
     root = settings.music_dir_path
     write_audio(AudioSpec("urgent.wav", "wav", title="Urgent"), root)
-    client = create_worker(settings)
+    client = create_producer(settings)
     async with client:
         port = StreaqJobQueue(client)
         backlog = [
-            await port.enqueue("low_priority", "process_slow_metadata", track_id=1000 + n)
-            for n in range(20)
+            await port.enqueue("process_slow_metadata", track_id=1000 + n) for n in range(20)
         ]
-        urgent = await port.enqueue("high_priority", "handle_file_created", file_path="urgent.wav")
+        urgent = await port.enqueue("handle_file_created", file_path="urgent.wav")
         worker: Worker[Any] = create_worker(settings, concurrency=1)
         worker.burst = True
         await worker.run_async()
@@ -105,10 +116,10 @@ async def test_a_job_enqueued_on_any_queue_runs(settings: Settings, database: Da
     root = settings.music_dir_path
     write_audio(AudioSpec("high.mp3", "mp3", title="High"), root)
     write_audio(AudioSpec("medium.flac", "flac", title="Medium"), root)
-    async with create_worker(settings) as client:
+    async with create_producer(settings) as client:
         port = StreaqJobQueue(client)
-        created = await port.enqueue("high_priority", "handle_file_created", file_path="high.mp3")
-        await port.enqueue("medium_priority", "handle_file_modified", file_path="medium.flac")
+        created = await port.enqueue("handle_file_created", file_path="high.mp3")
+        await port.enqueue("handle_file_modified", file_path="medium.flac")
 
         worker = await run_until_idle(settings)
 
@@ -129,10 +140,10 @@ async def test_a_failing_job_is_recorded_and_the_worker_goes_on(
 ) -> None:
     write_audio(AudioSpec("bad.ogg", "ogg", corrupt=True), settings.music_dir_path)
     write_audio(AudioSpec("good.wav", "wav"), settings.music_dir_path)
-    async with create_worker(settings) as client:
+    async with create_producer(settings) as client:
         port = StreaqJobQueue(client)
-        await port.enqueue("high_priority", "handle_file_created", file_path="bad.ogg")
-        await port.enqueue("high_priority", "handle_file_created", file_path="good.wav")
+        await port.enqueue("handle_file_created", file_path="bad.ogg")
+        await port.enqueue("handle_file_created", file_path="good.wav")
 
     worker = await run_until_idle(settings)
 

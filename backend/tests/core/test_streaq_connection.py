@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from mus.application.job_queue import BrokerUnavailableError, UnknownJobError
+from mus.application.job_queue import BrokerUnavailableError, JobRejectedError
 from mus.core.config import Settings
-from mus.core.streaq_connection import StreaqConnection
+from mus.core.streaq_broker import StreaqConnection
 
 from tests.own_redis import OwnRedis
 from tests.queued_jobs import queued_jobs
@@ -20,9 +20,7 @@ async def enqueue_eventually(connection: StreaqConnection, within_seconds: float
     async with asyncio.timeout(within_seconds):
         while True:
             try:
-                return await connection.enqueue(
-                    "high_priority", "handle_file_created", file_path="back.mp3"
-                )
+                return await connection.enqueue("handle_file_created", file_path="back.mp3")
             except BrokerUnavailableError:
                 await asyncio.sleep(0.1)
 
@@ -32,9 +30,7 @@ async def test_a_healthy_broker_is_connected_once_start_returns(settings: Settin
     await connection.start()
     try:
         assert connection.connected
-        await connection.enqueue(
-            "medium_priority", "handle_file_moved", src_path="a", dest_path="b"
-        )
+        await connection.enqueue("handle_file_moved", src_path="a", dest_path="b")
         assert await queued_jobs(settings, "medium_priority") == [
             ("handle_file_moved", {"src_path": "a", "dest_path": "b"})
         ]
@@ -52,13 +48,13 @@ async def test_started_without_a_broker_it_refuses_clearly_then_connects_when_on
     try:
         assert not connection.connected
         with pytest.raises(BrokerUnavailableError) as raised:
-            await connection.enqueue("high_priority", "handle_file_created", file_path="a.mp3")
+            await connection.enqueue("handle_file_created", file_path="a.mp3")
         message = str(raised.value)
         assert message == (
             f"broker unavailable: cannot reach the broker at {own_redis.url}: Connection refused"
         )
-        with pytest.raises(UnknownJobError):  # a wrong job is refused as such, broker or not
-            await connection.enqueue("high_priority", "no_such_job")
+        with pytest.raises(JobRejectedError):  # a wrong job is refused as such, broker or not
+            await connection.enqueue("no_such_job")
 
         own_redis.start()
         task_id = await enqueue_eventually(connection)
@@ -77,10 +73,10 @@ async def test_broker_lost_is_503_and_its_return_is_picked_up(
     )
     await connection.start()
     try:
-        await connection.enqueue("high_priority", "handle_file_created", file_path="a.mp3")
+        await connection.enqueue("handle_file_created", file_path="a.mp3")
         await asyncio.to_thread(own_redis.stop)
         with pytest.raises(BrokerUnavailableError, match="broker unavailable"):
-            await connection.enqueue("high_priority", "handle_file_created", file_path="b.mp3")
+            await connection.enqueue("handle_file_created", file_path="b.mp3")
 
         await asyncio.to_thread(own_redis.start)
         assert await enqueue_eventually(connection)
@@ -96,7 +92,7 @@ async def test_a_broker_without_functions_is_named_and_never_loaded_into(
     await connection.start()
     try:
         with pytest.raises(BrokerUnavailableError, match=r"DragonflyDB 1\.25\.1, which has no"):
-            await connection.enqueue("high_priority", "handle_file_created", file_path="a.mp3")
+            await connection.enqueue("handle_file_created", file_path="a.mp3")
     finally:
         await connection.close()
     assert not any(command.startswith(("FUNCTION LOAD", "FCALL")) for command in stub.commands)

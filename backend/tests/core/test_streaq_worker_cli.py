@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
 from mus.core.config import Settings
-from mus.core.streaq_broker import create_worker
-from mus.core.streaq_connection import StreaqConnection
+from mus.core.streaq_broker import StreaqConnection, create_worker
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
 
 from tests.process_probes import free_port
 from tests.queued_jobs import queued_jobs
@@ -116,8 +115,8 @@ async def test_a_dedicated_worker_runs_only_its_queues(
     connection = StreaqConnection(settings)
     await connection.start()
     try:
-        await connection.enqueue("high_priority", "handle_file_created", file_path="new.wav")
-        await connection.enqueue("low_priority", "process_slow_metadata", track_id=424242)
+        await connection.enqueue("handle_file_created", file_path="new.wav")
+        await connection.enqueue("process_slow_metadata", track_id=424242)
     finally:
         await connection.close()
 

@@ -13,9 +13,9 @@ import pytest
 import redis
 from docker_files import SUPERVISORD_CONF
 
-from mus.core.redis_server import find_redis_server, redis_reachable
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
+from mus.local_stack.redis_server import broker_answers, find_redis_server
 
 from tests.process_probes import (
     children_of,
@@ -169,4 +169,4 @@ def test_supervisord_with_its_embedded_redis(tmp_path: Path) -> None:
     assert len(children) == 3
     assert any(f"redis-server 127.0.0.1:{redis_port}" in cmd for cmd in children.values())
     assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir()
-    assert not redis_reachable(url, timeout=0.5)
+    assert not broker_answers(url, timeout=0.5)

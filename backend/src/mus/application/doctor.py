@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mus.adapters.persistence.database import Database
+from mus.core.broker_preflight import MINIMUM_VERSIONS, BrokerInfo, probe_broker
 from mus.core.config import Settings
-from mus.infrastructure.broker.broker_probe import MINIMUM_VERSIONS, BrokerInfo, probe_broker
-from mus.infrastructure.persistence.database import Database
 
 FFPROBE_TIMEOUT_SECONDS = 10.0
 INSTALL_FFMPEG_HINT = "install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg)"

@@ -6,14 +6,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.cover_store import CoverStore
+from mus.application.fast_scan import FastScanReport, fast_scan
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
 from mus.domain.track import ProcessingStatus
-from mus.infrastructure.jobs.job_catalogue import QueueName
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
-from mus.infrastructure.scanner.cover_store import CoverStore
-from mus.infrastructure.scanner.fast_scan import FastScanReport, fast_scan
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ async def run_initial_scan(
     pending = await pending_track_ids(database)
     batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
     for batch in batches:
-        await job_queue.enqueue(QueueName.LOW.value, "process_slow_metadata_batch", track_ids=batch)
+        await job_queue.enqueue("process_slow_metadata_batch", track_ids=batch)
     logger.info(
         "initial scan: %d found, %d indexed, %d pruned, %d pending in %d slow batches (%.1fs)",
         report.found,

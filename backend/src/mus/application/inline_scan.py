@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.cover_store import CoverStore
+from mus.application.fast_scan import FastScanReport, fast_scan
 from mus.application.initial_scan import pending_track_ids
 from mus.application.slow_analysis import AnalysisOutcome, analyse_track
 from mus.core.config import Settings
 from mus.domain.track import ProcessingStatus
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
-from mus.infrastructure.scanner.cover_store import CoverStore
-from mus.infrastructure.scanner.fast_scan import FastScanReport, fast_scan
 
 ProgressCallback = Callable[[int], None]
 

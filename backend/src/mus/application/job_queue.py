@@ -1,15 +1,22 @@
-"""The one port every enqueue goes through, whatever backend runs the jobs."""
+"""The one port every enqueue goes through: callers name the job, the catalogue knows its queue.
+
+Backends implement `JobQueue` in their own wiring module and call `route_job` first, so an
+unknown job or arguments that would not survive JSON fail at the call, never in Redis.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from mus.infrastructure.jobs.job_catalogue import JOB_QUEUES, QueueName
+from mus.application.job_catalogue import JOB_QUEUES, QueueName
+from mus.core.config import Settings
 
 
-class UnknownJobError(ValueError):
-    """An enqueue named a queue or job that does not exist, or the wrong queue for a job."""
+class JobRejectedError(ValueError):
+    """The job cannot be queued as asked: no such job, or arguments that are not JSON."""
 
 
 class BrokerUnavailableError(RuntimeError):
@@ -17,27 +24,28 @@ class BrokerUnavailableError(RuntimeError):
 
 
 class JobQueue(Protocol):
-    """Backend-neutral enqueue port: `enqueue(queue_name, task_name, **kwargs)`."""
+    """Backend-neutral enqueue port: `enqueue(task_name, **kwargs)`."""
 
-    async def enqueue(self, queue_name: str, task_name: str, **kwargs: Any) -> str:
-        """Put a job on a queue and return its id; raises UnknownJobError at the call."""
+    async def enqueue(self, task_name: str, **kwargs: Any) -> str:
+        """Put a job on its queue and return its id; raises JobRejectedError at the call."""
         ...
 
 
-def check_job(queue_name: str, task_name: str, kwargs: dict[str, Any]) -> QueueName:
-    """Refuse, at the call, a job that would sit lost in Redis or not survive JSON."""
-    try:
-        queue = QueueName(queue_name)
-    except ValueError:
-        known = ", ".join(q.value for q in QueueName)
-        raise UnknownJobError(f"unknown queue {queue_name!r} (known: {known})") from None
-    home = JOB_QUEUES.get(task_name)
-    if home is None:
-        raise UnknownJobError(f"unknown job {task_name!r} (known: {', '.join(sorted(JOB_QUEUES))})")
-    if home is not queue:
-        raise UnknownJobError(f"job {task_name!r} runs on {home.value!r}, not on {queue_name!r}")
+JobQueueOpener = Callable[[Settings], AbstractAsyncContextManager[JobQueue]]
+"""How a process gets its job queue for its lifetime; the entry point picks the backend."""
+
+
+def route_job(task_name: str, kwargs: dict[str, Any]) -> QueueName:
+    """The queue `task_name` runs on; refuses an unknown job or arguments JSON cannot carry."""
+    queue = JOB_QUEUES.get(task_name)
+    if queue is None:
+        raise JobRejectedError(
+            f"unknown job {task_name!r} (known: {', '.join(sorted(JOB_QUEUES))})"
+        )
     try:
         json.dumps(kwargs, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise UnknownJobError(f"arguments of {task_name!r} are not JSON primitives: {exc}") from exc
+        raise JobRejectedError(
+            f"arguments of {task_name!r} are not JSON primitives: {exc}"
+        ) from exc
     return queue

@@ -16,23 +16,23 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from mus.core.config import Settings
-from mus.domain.track import Track, TrackError
-from mus.infrastructure.persistence.database import Database
-from mus.infrastructure.persistence.track_repository import TrackRepository
-from mus.infrastructure.scanner.cover_store import CoverImageError, CoverStore
-from mus.infrastructure.scanner.duration_probe import AudioProbeError, probe_duration
-from mus.infrastructure.scanner.embedded_cover import (
+from mus.adapters.path_locks import WriteKind, WriteLock
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.cover_store import CoverImageError, CoverStore
+from mus.adapters.scanner.duration_probe import AudioProbeError, probe_duration
+from mus.adapters.scanner.embedded_cover import (
     UnreadableAudioError,
     extract_embedded_cover,
 )
-from mus.infrastructure.scanner.fast_metadata import (
+from mus.adapters.scanner.fast_metadata import (
     EmptyAudioFileError,
     NotARegularFileError,
     read_fast_metadata,
 )
-from mus.infrastructure.scanner.tag_normaliser import TagNormalisationError, normalise_tags
-from mus.infrastructure.write_lock import WriteKind, WriteLock
+from mus.adapters.scanner.tag_normaliser import TagNormalisationError, normalise_tags
+from mus.core.config import Settings
+from mus.domain.track import Track, TrackError
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,17 @@
-"""streaq wiring: one Worker consuming the three queues as priorities, and the enqueue port.
+"""streaq wiring, the one module that names the queue backend: worker, enqueue port, api link.
 
-`streaq run mus.core.streaq_broker:worker` runs every job, highest priority first;
-`MUS_WORKER_QUEUES=high_priority` (comma-separated) makes it a dedicated worker for a
-subset. Jobs and results travel as JSON, never pickle. The worker probes the broker before
-streaq loads its Functions, so DragonflyDB or Redis 6 is refused with one sentence.
+`streaq run mus.core.streaq_broker:worker` runs every job, highest priority first (the three
+queues are streaq priorities of one queue); `MUS_WORKER_QUEUES=high_priority` (comma-separated)
+makes it a dedicated worker for a subset. The api enqueues through a producer-only client (no
+job registry, no worker lifespan) held by a task of its own, and keeps serving with the broker
+down. Jobs and results travel as JSON, never pickle. Both sides probe the broker before streaq
+loads its Functions, so DragonflyDB or Redis 6 is refused with one sentence.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -21,17 +25,26 @@ from coredis.exceptions import RedisError as CoredisError
 from streaq import Worker
 from streaq.types import StreaqError
 
-from mus.application.job_queue import BrokerUnavailableError, check_job
-from mus.core.broker_preflight import BrokerRefusedError, refuse_unfit_broker
+from mus.application.job_catalogue import QUEUES_BY_PRIORITY
+from mus.application.job_queue import BrokerUnavailableError, JobQueue, route_job
+from mus.core.broker_preflight import BrokerRefusedError, mask_url, refuse_unfit_broker
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
-from mus.infrastructure.jobs.job_catalogue import QUEUES_BY_PRIORITY
-from mus.infrastructure.jobs.job_runtime import JobRuntime, install_job_runtime
-from mus.infrastructure.jobs.registered_jobs import JOBS
+from mus.jobs.registry import JOBS
+from mus.jobs.runtime import JobRuntime, install_job_runtime
 
 # streaq wants priorities lowest first.
 PRIORITIES: tuple[str, ...] = tuple(queue.value for queue in reversed(QUEUES_BY_PRIORITY))
 QUEUE_NAME = "mus"
+
+# How supervisors start a worker: `python -m streaq run mus.core.streaq_broker:worker`.
+WORKER_TARGET = "mus.core.streaq_broker:worker"
+WORKER_MODULE_COMMAND: tuple[str, ...] = ("-m", "streaq", "run", WORKER_TARGET)
+WORKER_PROCESS_NAME = "streaq-worker"
+
+RETRY_SECONDS = 2.0
+FIRST_ATTEMPT_SECONDS = 10.0
+MIN_GAP_SECONDS = 0.5
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +59,130 @@ def from_json(raw: bytes | str) -> Any:
 
 
 class StreaqJobQueue:
-    """`enqueue(queue_name, task_name, **kwargs)` on streaq: the queue is the task's priority."""
+    """`enqueue(task_name, **kwargs)` on streaq: the catalogue's queue is the task's priority."""
 
-    def __init__(self, worker: Worker[Any]) -> None:
-        self.worker = worker
+    def __init__(self, client: Worker[Any]) -> None:
+        self.client = client
 
-    async def enqueue(self, queue_name: str, task_name: str, **kwargs: Any) -> str:
-        queue = check_job(queue_name, task_name, kwargs)
+    async def enqueue(self, task_name: str, **kwargs: Any) -> str:
+        queue = route_job(task_name, kwargs)
         try:
-            task = await self.worker.enqueue_unsafe(task_name, **kwargs).start(priority=queue.value)
+            task = await self.client.enqueue_unsafe(task_name, **kwargs).start(priority=queue.value)
         except (CoredisError, StreaqError, OSError) as exc:
             raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
         return str(task.id)
+
+
+def create_producer(settings: Settings) -> Worker[Any]:
+    """A streaq client that only enqueues and reads results: no jobs, no lifespan, no consumer.
+
+    streaq's documented way to separate enqueuing from task definitions; connect it with
+    `async with`.
+    """
+    return Worker(
+        redis_url=settings.redis_url,
+        queue_name=QUEUE_NAME,
+        priorities=list(PRIORITIES),  # a fresh list: streaq reverses the one it is given
+        serializer=to_json,
+        deserializer=from_json,
+        handle_signals=False,
+    )
+
+
+class StreaqConnection:
+    """A JobQueue whose broker connection is kept by a background task."""
+
+    def __init__(self, settings: Settings, *, retry_seconds: float = RETRY_SECONDS) -> None:
+        self._settings = settings
+        self._retry_seconds = retry_seconds
+        self._queue: StreaqJobQueue | None = None
+        self._problem = f"not connected yet to the broker at {mask_url(settings.redis_url)}"
+        self._attempted = asyncio.Event()
+        self._reconnect = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._queue is not None
+
+    async def enqueue(self, task_name: str, **kwargs: Any) -> str:
+        route_job(task_name, kwargs)  # a wrong job is a wrong job, broker or not
+        queue = self._queue
+        if queue is None:
+            self._reconnect.set()
+            raise BrokerUnavailableError(f"broker unavailable: {self._problem}")
+        try:
+            return await queue.enqueue(task_name, **kwargs)
+        except BrokerUnavailableError:
+            self._reconnect.set()  # reopen rather than trust a half-dead pool
+            raise
+
+    async def start(self, *, wait_seconds: float = FIRST_ATTEMPT_SECONDS) -> None:
+        """Start the keeper and wait for its first attempt, so a healthy start is connected."""
+        self._task = asyncio.create_task(self._keep(), name="streaq-connection")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_seconds):
+                await self._attempted.wait()
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _keep(self) -> None:
+        while not self._stop.is_set():
+            self._reconnect.clear()
+            problem = await self._connect_and_hold()
+            if self._stop.is_set():
+                return
+            if problem != self._problem:
+                logger.warning("job queue unavailable: %s; retrying", problem)
+            self._problem = problem
+            self._attempted.set()
+            await self._wait_for(self._stop, MIN_GAP_SECONDS)  # a burst of requests is one try
+            await self._wait_for(self._reconnect, self._retry_seconds)
+
+    async def _connect_and_hold(self) -> str:
+        """Hold one connection until told to stop or reconnect; return why it ended."""
+        url = self._settings.redis_url
+        try:
+            await refuse_unfit_broker(url, allow_unreachable=False)
+        except BrokerRefusedError as exc:
+            return str(exc)
+        try:
+            async with create_producer(self._settings) as client:
+                self._queue = StreaqJobQueue(client)
+                logger.info("job queue connected to %s", mask_url(url))
+                self._attempted.set()
+                try:
+                    await self._wait_for(self._reconnect, None)
+                finally:
+                    self._queue = None
+        except Exception as exc:  # coredis raises inside an anyio task group
+            return f"cannot connect to the broker at {mask_url(url)}: {root_cause(exc)}"
+        return f"the connection to the broker at {mask_url(url)} was lost"
+
+    async def _wait_for(self, event: asyncio.Event, timeout: float | None) -> None:  # noqa: ASYNC109
+        """Wait for `event` or stop, at most `timeout` seconds."""
+        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+
+@asynccontextmanager
+async def open_job_queue(settings: Settings) -> AsyncIterator[JobQueue]:
+    """The api's job queue for its lifetime: connected now if the broker is up, later if not."""
+    connection = StreaqConnection(settings)
+    await connection.start()
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 def configure_worker_logging() -> None:
@@ -106,8 +231,7 @@ def create_worker(
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[JobRuntime]:
-        current = get_settings()
-        runtime = await JobRuntime.open(current, StreaqJobQueue(worker))
+        runtime = await JobRuntime.open(settings, StreaqJobQueue(worker))
         install_job_runtime(runtime)
         try:
             yield runtime

@@ -1,1 +1,1 @@
-"""domain layer of mus."""
+"""Tracks, player state, audio formats and file-naming rules: plain data, no I/O."""

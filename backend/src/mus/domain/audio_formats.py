@@ -1,10 +1,22 @@
-"""Which files are audio: the one list the scanner, watcher and upload all consult."""
+"""Which files are audio, and the media type each is served as: the one formats table.
+
+The scanner, the watcher, upload and streaming all consult it.
+"""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 
-AUDIO_EXTENSIONS: frozenset[str] = frozenset({".mp3", ".flac", ".ogg", ".m4a", ".wav"})
+# Extension -> the Content-Type a browser's <audio> needs.
+AUDIO_MEDIA_TYPES: dict[str, str] = {
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".wav": "audio/wav",
+}
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(AUDIO_MEDIA_TYPES)
+FALLBACK_MEDIA_TYPE = "application/octet-stream"
 
 # Editors, browsers and sync tools write through these before renaming into place.
 TEMPORARY_SUFFIXES: tuple[str, ...] = (".part", ".tmp", ".crdownload", ".swp", "~")
@@ -16,3 +28,8 @@ def is_audio_path(path: PurePath) -> bool:
     if name.startswith((".", "~$")) or name.endswith(TEMPORARY_SUFFIXES):
         return False
     return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def audio_media_type(path: PurePath) -> str:
+    """Media type by extension (case-insensitive); unknown ones are served as bytes."""
+    return AUDIO_MEDIA_TYPES.get(path.suffix.lower(), FALLBACK_MEDIA_TYPE)

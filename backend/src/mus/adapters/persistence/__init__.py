@@ -1,0 +1,1 @@
+"""SQLite through SQLAlchemy (WAL): the tables, the track and player-state repositories."""

@@ -1,0 +1,249 @@
+"""Track persistence: the queries the scanner, jobs and API need, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mus.adapters.persistence.models import TrackRow, utc_now
+from mus.domain.track import FastMetadata, ProcessingStatus, Track, TrackError
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    """Counts of one batch upsert, for the scan summary."""
+
+    inserted: int
+    changed: int
+    unchanged: int
+
+
+def to_track(row: TrackRow) -> Track:
+    """Map a row to the domain entity."""
+    return Track(
+        id=row.id,
+        file_path=row.file_path,
+        title=row.title,
+        artist=row.artist,
+        duration=row.duration,
+        added_at=row.added_at,
+        updated_at=row.updated_at,
+        has_cover=row.has_cover,
+        inode=row.inode,
+        content_hash=row.content_hash,
+        file_mtime=row.file_mtime,
+        processing_status=ProcessingStatus(row.processing_status),
+        revision=row.revision,
+        last_error=TrackError.from_json(row.last_error) if row.last_error else None,
+    )
+
+
+class TrackRepository:
+    """Queries on `tracks` within one session (the caller owns the transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, track_id: int) -> Track | None:
+        row = await self.session.get(TrackRow, track_id, populate_existing=True)
+        return to_track(row) if row else None
+
+    async def get_by_path(self, file_path: str) -> Track | None:
+        row = await self.session.scalar(select(TrackRow).where(TrackRow.file_path == file_path))
+        return to_track(row) if row else None
+
+    async def get_by_inode(self, inode: int) -> Track | None:
+        row = await self.session.scalar(
+            select(TrackRow).where(TrackRow.inode == inode).order_by(TrackRow.id).limit(1)
+        )
+        return to_track(row) if row else None
+
+    async def list_tracks(
+        self,
+        *,
+        status: ProcessingStatus | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Track]:
+        query = select(TrackRow).order_by(TrackRow.artist, TrackRow.title, TrackRow.id)
+        if status is not None:
+            query = query.where(TrackRow.processing_status == status.value)
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = await self.session.scalars(query)
+        return [to_track(row) for row in rows]
+
+    async def count(self, *, status: ProcessingStatus | None = None) -> int:
+        query = select(func.count()).select_from(TrackRow)
+        if status is not None:
+            query = query.where(TrackRow.processing_status == status.value)
+        return int(await self.session.scalar(query) or 0)
+
+    async def all_paths(self) -> dict[str, int]:
+        """Every indexed path with its track id (prune and scan bookkeeping)."""
+        result = await self.session.execute(select(TrackRow.file_path, TrackRow.id))
+        return {row[0]: row[1] for row in result.all()}
+
+    async def upsert_fast(self, metadata: FastMetadata) -> tuple[Track, bool]:
+        """Insert or refresh one track; returns it and whether its content is new or changed."""
+        before = await self.get_by_path(metadata.file_path)
+        await self.upsert_many([metadata])
+        after = await self.get_by_path(metadata.file_path)
+        assert after is not None
+        changed = before is None or before.content_hash != metadata.content_hash
+        return after, changed
+
+    async def upsert_many(self, batch: Sequence[FastMetadata]) -> UpsertOutcome:
+        """One statement per batch: new paths inserted PENDING; a changed hash resets to PENDING.
+
+        A row whose hash is unchanged keeps its status, title and covers, so a rescan
+        is idempotent and never undoes slow analysis.
+        """
+        if not batch:
+            return UpsertOutcome(0, 0, 0)
+        existing = await self._hashes_of(m.file_path for m in batch)
+        now = utc_now()
+        values: list[dict[str, Any]] = [
+            {
+                "file_path": m.file_path,
+                "title": m.title,
+                "artist": m.artist,
+                "duration": m.duration,
+                "inode": m.inode,
+                "file_mtime": m.mtime,
+                "content_hash": m.content_hash,
+                "processing_status": ProcessingStatus.PENDING.value,
+                "revision": 0,
+                "has_cover": False,
+                "added_at": now,
+                "updated_at": now,
+            }
+            for m in batch
+        ]
+        stmt = sqlite_insert(TrackRow).values(values)
+        excluded = stmt.excluded
+        hash_changed = TrackRow.content_hash.is_distinct_from(excluded.content_hash)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[TrackRow.file_path],
+            set_={
+                "title": case((hash_changed, excluded.title), else_=TrackRow.title),
+                "artist": case((hash_changed, excluded.artist), else_=TrackRow.artist),
+                "duration": case((hash_changed, excluded.duration), else_=TrackRow.duration),
+                "inode": excluded.inode,
+                "file_mtime": excluded.file_mtime,
+                "content_hash": excluded.content_hash,
+                "processing_status": case(
+                    (hash_changed, ProcessingStatus.PENDING.value),
+                    else_=TrackRow.processing_status,
+                ),
+                "last_error": case((hash_changed, None), else_=TrackRow.last_error),
+                "revision": case((hash_changed, TrackRow.revision + 1), else_=TrackRow.revision),
+                "updated_at": case((hash_changed, excluded.updated_at), else_=TrackRow.updated_at),
+            },
+            where=(
+                hash_changed
+                | TrackRow.inode.is_distinct_from(excluded.inode)
+                | TrackRow.file_mtime.is_distinct_from(excluded.file_mtime)
+            ),
+        )
+        await self.session.execute(stmt)
+        inserted = sum(1 for m in batch if m.file_path not in existing)
+        changed = sum(
+            1 for m in batch if m.file_path in existing and existing[m.file_path] != m.content_hash
+        )
+        return UpsertOutcome(inserted, changed, len(batch) - inserted - changed)
+
+    async def _hashes_of(self, paths: Iterable[str]) -> dict[str, str | None]:
+        wanted = list(paths)
+        found: dict[str, str | None] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            result = await self.session.execute(
+                select(TrackRow.file_path, TrackRow.content_hash).where(
+                    TrackRow.file_path.in_(chunk)
+                )
+            )
+            found.update((row[0], row[1]) for row in result.all())
+        return found
+
+    async def mark_pending(self, track_id: int) -> int:
+        """Back to PENDING with a new revision; returns the revision a slow job must carry."""
+        await self.session.execute(
+            update(TrackRow)
+            .where(TrackRow.id == track_id)
+            .values(
+                processing_status=ProcessingStatus.PENDING.value,
+                revision=TrackRow.revision + 1,
+                last_error=None,
+                updated_at=utc_now(),
+            )
+        )
+        revision = await self.session.scalar(
+            select(TrackRow.revision).where(TrackRow.id == track_id)
+        )
+        return int(revision or 0)
+
+    async def mark_complete(
+        self,
+        track_id: int,
+        *,
+        duration: float | None,
+        has_cover: bool,
+        content_hash: str | None,
+        file_mtime: float | None,
+        title: str | None = None,
+        artist: str | None = None,
+    ) -> None:
+        """Record the result of slow analysis."""
+        values: dict[str, Any] = {
+            "processing_status": ProcessingStatus.COMPLETE.value,
+            "duration": duration,
+            "has_cover": has_cover,
+            "content_hash": content_hash,
+            "file_mtime": file_mtime,
+            "last_error": None,
+            "updated_at": utc_now(),
+        }
+        if title is not None:  # names re-read from the file come as a pair
+            values["title"] = title
+            values["artist"] = artist
+        await self.session.execute(update(TrackRow).where(TrackRow.id == track_id).values(values))
+
+    async def mark_error(self, track_id: int, error: TrackError) -> None:
+        """ERROR with the reason kept for the errors view and requeue."""
+        await self.session.execute(
+            update(TrackRow)
+            .where(TrackRow.id == track_id)
+            .values(
+                processing_status=ProcessingStatus.ERROR.value,
+                last_error=error.to_json(),
+                updated_at=utc_now(),
+            )
+        )
+
+    async def update_fields(self, track_id: int, **values: Any) -> None:
+        """Set the given columns (path, title, artist, inode, hash...) and bump `updated_at`."""
+        values["updated_at"] = utc_now()
+        await self.session.execute(update(TrackRow).where(TrackRow.id == track_id).values(values))
+
+    async def delete(self, track_id: int) -> bool:
+        result = await self.session.execute(delete(TrackRow).where(TrackRow.id == track_id))
+        return bool(getattr(result, "rowcount", 0))
+
+    async def delete_paths(self, paths: Iterable[str]) -> int:
+        """Remove rows for files that are gone; returns how many."""
+        wanted = list(paths)
+        removed = 0
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            result = await self.session.execute(
+                delete(TrackRow).where(TrackRow.file_path.in_(chunk))
+            )
+            removed += int(getattr(result, "rowcount", 0) or 0)
+        return removed

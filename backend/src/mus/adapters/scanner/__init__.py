@@ -1,0 +1,1 @@
+"""Reading and writing audio files: walking the library, tags, covers, probing durations."""

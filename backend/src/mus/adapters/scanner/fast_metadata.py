@@ -1,0 +1,107 @@
+"""Fast metadata: what one open, one fstat and a tag parse tell about a file, no subprocess.
+
+A file mutagen cannot parse is still indexed (title from its name, no duration): slow
+analysis then marks it ERROR with ffprobe's own message, which says more than ours would.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import mutagen
+from mutagen.id3 import ID3
+
+from mus.adapters.scanner.fingerprint import fingerprint_open_file
+from mus.adapters.scanner.library_path import relative_library_path
+from mus.adapters.scanner.title_from_filename import title_and_artist_from_filename
+from mus.domain.track import FastMetadata
+
+
+class EmptyAudioFileError(ValueError):
+    """A zero-byte file: usually one still being written; its next write brings it back."""
+
+
+class NotARegularFileError(ValueError):
+    """A FIFO, socket or device behind an audio name: reading it could block or never end."""
+
+
+def read_fast_metadata(path: Path, music_root: Path) -> FastMetadata:
+    """Title, artist, duration, inode, mtime, size and fingerprint of one library file.
+
+    Raises PathOutsideLibraryError, FileNotFoundError (vanished), EmptyAudioFileError,
+    NotARegularFileError, or another OSError (e.g. PermissionError) when it cannot be read.
+    """
+    file_path = relative_library_path(path, music_root)
+    # O_NONBLOCK (hence open(), not Path.open): a FIFO would otherwise block the open forever.
+    with open(path, "rb", opener=_open_non_blocking) as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise NotARegularFileError(f"{file_path} is not a regular file")
+        if status.st_size == 0:
+            raise EmptyAudioFileError(f"{file_path} is empty")
+        content_hash = fingerprint_open_file(file, status.st_size)
+        file.seek(0)
+        title, artist, duration = _read_tags(file)
+    if title is None or artist is None:
+        guessed_title, guessed_artist = title_and_artist_from_filename(path)
+        title = title or guessed_title
+        artist = artist or guessed_artist
+    return FastMetadata(
+        file_path=file_path,
+        title=title,
+        artist=artist,
+        duration=duration,
+        inode=status.st_ino,
+        mtime=status.st_mtime,
+        size=status.st_size,
+        content_hash=content_hash,
+    )
+
+
+def _open_non_blocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _read_tags(file: Any) -> tuple[str | None, str | None, float | None]:
+    """(title, artist, duration) from the tags; all None when mutagen cannot make sense of it."""
+    try:
+        audio = mutagen.File(file, easy=True)
+    except Exception:
+        # mutagen raises its own errors and, on some garbage, plain struct/index errors;
+        # either way the file is indexed from its name and slow analysis reports the cause.
+        return None, None, None
+    if audio is None:
+        return None, None, None
+    tags = audio.tags
+    if tags is None:
+        title = artist = None
+    elif isinstance(tags, ID3):
+        # WAVE has no "easy" wrapper: its ID3 tag is read by frame id.
+        id3: Any = tags
+        title = _first_text(text for frame in id3.getall("TIT2") for text in frame.text)
+        artist = _first_text(text for frame in id3.getall("TPE1") for text in frame.text)
+    else:
+        title = _first_text(tags.get("title") or ())
+        artist = _first_text(tags.get("artist") or ())
+    return title, artist, _duration(audio)
+
+
+def _first_text(values: Iterable[Any]) -> str | None:
+    """The first non-blank text among a tag's values (multi-valued tags keep only the first)."""
+    for value in values:
+        cleaned = str(value).replace("\x00", "").strip()
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _duration(audio: Any) -> float | None:
+    length = getattr(getattr(audio, "info", None), "length", None)
+    if isinstance(length, int | float) and math.isfinite(length) and length > 0:
+        return float(length)
+    return None

@@ -1,0 +1,53 @@
+"""Everything a request handler may use, built once by the lifespan and kept on `app.state`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from mus.adapters.events.event_hub import EventHub
+from mus.adapters.events.event_publisher import EventPublisher
+from mus.adapters.path_locks import WriteLock
+from mus.adapters.persistence.database import Database
+from mus.adapters.scanner.cover_store import CoverStore
+from mus.api.schemas import PermissionReport
+from mus.application.job_queue import JobQueue
+from mus.core.config import Settings
+
+DEFAULT_SSE_KEEPALIVE_SECONDS = 15.0
+
+
+class BackgroundWatcher(Protocol):
+    """What the api runs beside its routes to follow the music folder (the file watcher)."""
+
+    ready: asyncio.Event
+
+    async def run(self, stop_event: asyncio.Event) -> None:
+        """Watch until `stop_event` is set; `ready` is set while the OS watch is in place."""
+        ...
+
+
+WatcherFactory = Callable[["AppState"], BackgroundWatcher]
+"""Builds the watcher from the app state; the entry point (`mus.main`) supplies it."""
+
+
+@dataclass(slots=True)
+class AppState:
+    """The api process's shared resources; one per running app."""
+
+    settings: Settings
+    database: Database
+    job_queue: JobQueue
+    redis: Redis
+    write_lock: WriteLock
+    event_hub: EventHub
+    events: EventPublisher
+    covers: CoverStore
+    startup_permissions: PermissionReport
+    sse_keepalive_seconds: float = DEFAULT_SSE_KEEPALIVE_SECONDS
+    watcher_ready: asyncio.Event | None = None
+    """Set while the file watcher's OS watch is in place; None when the watcher is off."""

@@ -1,0 +1,36 @@
+"""Request dependencies: the app state and the track a path names, as `Annotated` types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request, status
+
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.api.app_state import AppState
+from mus.domain.track import Track
+
+
+def get_app_state(request: Request) -> AppState:
+    """The state the lifespan built; absent only if the app was not started properly."""
+    state: AppState | None = getattr(request.app.state, "mus", None)
+    if state is None:
+        raise RuntimeError("mus app state missing: the lifespan did not run")
+    return state
+
+
+AppStateDep = Annotated[AppState, Depends(get_app_state)]
+
+
+async def get_existing_track(
+    track_id: Annotated[int, Path(ge=1, description="Track id")], state: AppStateDep
+) -> Track:
+    """The track named in the path, or 404."""
+    async with state.database.session() as session:
+        track = await TrackRepository(session).get(track_id)
+    if track is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"track {track_id} not found")
+    return track
+
+
+ExistingTrackDep = Annotated[Track, Depends(get_existing_track)]

@@ -1,0 +1,1 @@
+"""HTTP plumbing with no music in it: Range, conditional GETs, file responses, SSE, multipart."""

@@ -1,0 +1,106 @@
+"""Library paths as the API handles them: relative in the database, checked on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import time
+from pathlib import Path, PurePosixPath
+
+from fastapi import HTTPException, status
+
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.core.config import Settings
+from mus.domain.file_naming import candidate_paths
+from mus.domain.track import Track
+
+# Where uploads are received before they move into place: same filesystem as the library
+# (so the move is a rename), hidden so the scanner and the watcher skip it.
+UPLOADS_FOLDER = ".uploads"
+UPLOAD_TEMP_PREFIX = ".upload-"
+UPLOAD_TEMP_SUFFIX = ".part"
+STALE_UPLOAD_SECONDS = 6 * 3600
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+
+
+def track_file(settings: Settings, track: Track) -> Path:
+    """Absolute path of a track's file; a row pointing outside the library is a 404."""
+    root = settings.music_dir_path
+    candidate = root / track.file_path
+    try:
+        relative_library_path(candidate, root)
+    except PathOutsideLibraryError:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"track {track.id} points outside the music folder: {track.file_path}",
+        ) from None
+    return candidate
+
+
+def missing_file_detail(track: Track) -> str:
+    return (
+        f"the file of track {track.id} is missing from the music folder: {track.file_path} "
+        "(the library will drop it on the next scan)"
+    )
+
+
+async def free_library_path(
+    database: Database,
+    music_root: Path,
+    folder: PurePosixPath,
+    stem: str,
+    extension: str,
+    *,
+    keep: str | None = None,
+) -> str:
+    """First `folder/stem[ (n)].ext` neither on disk nor in the database (`keep` counts free)."""
+    async with database.session() as session:
+        repo = TrackRepository(session)
+        for candidate in candidate_paths(folder, stem, extension):
+            if candidate == keep:
+                return candidate
+            on_disk = await asyncio.to_thread(os.path.lexists, music_root / candidate)
+            if not on_disk and await repo.get_by_path(candidate) is None:
+                return candidate
+    raise HTTPException(status.HTTP_409_CONFLICT, detail=f"no free file name for {stem}")
+
+
+def move_without_overwrite(source: Path, destination: Path) -> None:
+    """Move a file into place, failing with FileExistsError rather than replacing one."""
+    try:
+        os.link(source, destination)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        # Filesystems without hard links: a check then a rename (a tiny race, no data loss
+        # beyond the race window the watcher and locks already accept).
+        if os.path.lexists(destination):
+            raise FileExistsError(errno.EEXIST, "file exists", str(destination)) from exc
+        source.rename(destination)
+        return
+    source.unlink()
+
+
+def clear_stale_uploads(music_root: Path, older_than_seconds: float = STALE_UPLOAD_SECONDS) -> int:
+    """Remove upload temp files a crash left behind; returns how many.
+
+    Only old ones: another api process sharing the library may be receiving one right now.
+    """
+    folder = music_root / UPLOADS_FOLDER
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in folder.glob(f"{UPLOAD_TEMP_PREFIX}*{UPLOAD_TEMP_SUFFIX}"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed

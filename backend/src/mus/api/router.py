@@ -1,0 +1,32 @@
+"""All routes under one router: the healthcheck is public, the rest behind the optional key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from mus.api.api_key import require_api_key
+from mus.api.routes import (
+    errors,
+    events,
+    player,
+    system,
+    track_media,
+    tracks,
+    uploads,
+)
+
+API_PREFIX = "/api/v1"
+
+protected_router = APIRouter(dependencies=[Depends(require_api_key)])
+# Upload first: `/tracks/upload` must not be read as `/tracks/{track_id}`.
+protected_router.include_router(uploads.router)
+protected_router.include_router(tracks.router)
+protected_router.include_router(track_media.router)
+protected_router.include_router(errors.router)
+protected_router.include_router(player.router)
+protected_router.include_router(system.router)
+protected_router.include_router(events.router)
+
+api_router = APIRouter()
+api_router.include_router(system.health_router)
+api_router.include_router(protected_router)

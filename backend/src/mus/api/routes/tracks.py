@@ -1,0 +1,156 @@
+"""Tracks: list, read, edit tags (optionally renaming the file), delete."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from mus.adapters.events.event_publisher import EventType
+from mus.adapters.path_locks import WriteKind
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.fingerprint import content_fingerprint
+from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
+from mus.api.deps import AppStateDep, ExistingTrackDep
+from mus.api.error_handlers import BROKER_DOWN_RESPONSE, NOT_FOUND_RESPONSE
+from mus.api.library_files import free_library_path, missing_file_detail, track_file
+from mus.api.schemas import (
+    ErrorDetail,
+    JobAccepted,
+    TrackEdit,
+    TrackEdited,
+    TrackPage,
+    TrackRead,
+)
+from mus.api.write_lock_guard import held_write_lock
+from mus.application.job_catalogue import JOB_QUEUES
+from mus.domain.file_naming import track_file_stem
+from mus.domain.track import ProcessingStatus, Track
+
+router = APIRouter(prefix="/tracks", tags=["tracks"])
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 100
+
+
+@router.get("", response_model=TrackPage)
+async def list_tracks(
+    state: AppStateDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    processing_status: Annotated[ProcessingStatus | None, Query(alias="status")] = None,
+) -> TrackPage:
+    """Tracks ordered by artist, title and id; `status` filters by processing status."""
+    async with state.database.session() as session:
+        repo = TrackRepository(session)
+        tracks = await repo.list_tracks(status=processing_status, offset=offset, limit=limit)
+        total = await repo.count(status=processing_status)
+    return TrackPage(
+        items=[TrackRead.from_domain(track) for track in tracks],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/{track_id}", response_model=TrackRead, responses=NOT_FOUND_RESPONSE)
+async def get_track(track: ExistingTrackDep) -> TrackRead:
+    return TrackRead.from_domain(track)
+
+
+def _rewrite_tags(path: Path, title: str | None, artist: str | None) -> tuple[str, os.stat_result]:
+    """Write the tags, then fingerprint and stat the result (blocking: runs in a thread)."""
+    write_tags(path, title=title, artist=artist)
+    return content_fingerprint(path), path.stat()
+
+
+async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track:
+    absolute = track_file(state.settings, track)
+    if not await asyncio.to_thread(absolute.is_file):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track))
+    async with held_write_lock(state.write_lock, [track.file_path], WriteKind.CONTENT):
+        try:
+            content_hash, stat_result = await asyncio.to_thread(
+                _rewrite_tags, absolute, edit.title, edit.artist
+            )
+        except TagWriteError as exc:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=f"cannot write tags to {track.file_path}: {exc}",
+            ) from exc
+        except FileNotFoundError:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track)
+            ) from None
+        changes: dict[str, object] = {
+            "content_hash": content_hash,
+            "file_mtime": stat_result.st_mtime,
+            "inode": stat_result.st_ino,
+        }
+        if edit.title is not None:
+            changes["title"] = edit.title
+        if edit.artist is not None:
+            changes["artist"] = edit.artist
+        async with state.database.session() as session:
+            repo = TrackRepository(session)
+            await repo.update_fields(track.id, **changes)
+            updated = await repo.get(track.id)
+    if updated is None:  # deleted while we wrote: the file went with it
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"track {track.id} not found")
+    await state.events.publish_track(EventType.TRACK_UPDATED, updated)
+    return updated
+
+
+@router.patch(
+    "/{track_id}",
+    response_model=TrackEdited,
+    responses={
+        **NOT_FOUND_RESPONSE,
+        **BROKER_DOWN_RESPONSE,
+        status.HTTP_422_UNPROCESSABLE_CONTENT: {
+            "model": ErrorDetail,
+            "description": "Invalid edit, or the file's tags cannot be written",
+        },
+    },
+)
+async def edit_track(track: ExistingTrackDep, edit: TrackEdit, state: AppStateDep) -> TrackEdited:
+    """Write title/artist into the file and the database; `rename` queues `Artist - Title.ext`.
+
+    The write happens under the write lock, so the watcher ignores its echo; no broker
+    means 503 before the file is touched. The rename runs as a job (`pending_rename`).
+    """
+    if edit.title is not None or edit.artist is not None:
+        track = await _save_tags(state, track, edit)
+    if not edit.rename:
+        return TrackEdited.from_edit(track, pending_rename=None)
+    current = PurePosixPath(track.file_path)
+    target = await free_library_path(
+        state.database,
+        state.settings.music_dir_path,
+        current.parent,
+        track_file_stem(track.artist, track.title),
+        current.suffix,
+        keep=track.file_path,
+    )
+    if target == track.file_path:
+        return TrackEdited.from_edit(track, pending_rename=None)
+    await state.job_queue.enqueue(
+        "update_track_path_by_id", track_id=track.id, new_file_path=target
+    )
+    return TrackEdited.from_edit(track, pending_rename=target)
+
+
+@router.delete(
+    "/{track_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAccepted,
+    responses={**NOT_FOUND_RESPONSE, **BROKER_DOWN_RESPONSE},
+)
+async def delete_track(track: ExistingTrackDep, state: AppStateDep) -> JobAccepted:
+    """Queue deletion of the file, its covers and its row (`track_deleted` follows)."""
+    job = "delete_track_with_files"
+    job_id = await state.job_queue.enqueue(job, track_id=track.id)
+    return JobAccepted(track_id=track.id, job_id=job_id, queue=JOB_QUEUES[job].value, job=job)

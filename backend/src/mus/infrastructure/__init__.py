@@ -1,1 +1,0 @@
-"""infrastructure layer of mus."""

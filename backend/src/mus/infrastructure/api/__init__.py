@@ -1,1 +1,0 @@
-"""api layer of mus."""

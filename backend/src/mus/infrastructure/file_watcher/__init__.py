@@ -1,1 +1,0 @@
-"""file_watcher layer of mus."""

@@ -1,1 +1,0 @@
-"""persistence layer of mus."""

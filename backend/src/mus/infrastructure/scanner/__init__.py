@@ -1,1 +1,0 @@
-"""scanner layer of mus."""

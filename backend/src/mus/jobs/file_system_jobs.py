@@ -1,0 +1,217 @@
+"""Jobs that follow the music folder: created, modified, deleted, moved files and user deletion.
+
+Every job takes relative library paths or track ids (JSON primitives), is idempotent, and
+reports what it did as a small dict; a file problem becomes an outcome, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from mus.adapters.events.event_publisher import EventType
+from mus.adapters.path_locks import path_mutex
+from mus.adapters.persistence.models import utc_now
+from mus.adapters.persistence.player_state_repository import PlayerStateRepository
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.fast_metadata import (
+    EmptyAudioFileError,
+    NotARegularFileError,
+    read_fast_metadata,
+)
+from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.domain.track import Track, TrackError
+from mus.jobs.runtime import JobRuntime, get_job_runtime
+
+logger = logging.getLogger(__name__)
+
+JobResult = dict[str, Any]
+
+
+def library_file(runtime: JobRuntime, file_path: str) -> Path:
+    """Absolute path of a library-relative path; refuses one that escapes the music folder."""
+    root = runtime.settings.music_dir_path
+    candidate = root / file_path
+    relative_library_path(candidate, root)
+    return candidate
+
+
+async def record_failure(runtime: JobRuntime, track_id: int, job_name: str, message: str) -> None:
+    """Mark the track ERROR with why, and tell clients; the worker itself carries on."""
+    error = TrackError(job_name=job_name, error_message=message, timestamp=utc_now())
+    async with runtime.database.session() as session:
+        repo = TrackRepository(session)
+        await repo.mark_error(track_id, error)
+        track = await repo.get(track_id)
+    if track is not None:
+        await runtime.events.publish_track(EventType.TRACK_ERROR, track)
+
+
+async def index_file(file_path: str, *, job_name: str) -> JobResult:
+    """Read fast metadata and upsert; queue slow analysis when the content is new or changed."""
+    runtime = get_job_runtime()
+    async with path_mutex(runtime.redis, [file_path]):
+        return await _index_file(runtime, file_path, job_name)
+
+
+async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> JobResult:
+    try:
+        absolute = library_file(runtime, file_path)
+        metadata = await asyncio.to_thread(
+            read_fast_metadata, absolute, runtime.settings.music_dir_path
+        )
+    except (PathOutsideLibraryError, NotARegularFileError) as exc:
+        return {"outcome": "rejected", "reason": str(exc)}
+    except FileNotFoundError:
+        return {"outcome": "missing"}
+    except EmptyAudioFileError:
+        # Still being written: the modification that fills it will come as its own event.
+        return {"outcome": "empty"}
+    async with runtime.database.session() as session:
+        repo = TrackRepository(session)
+        before = await repo.get_by_path(metadata.file_path)
+        track, changed = await repo.upsert_fast(metadata)
+    if not changed:
+        return {"outcome": "unchanged", "track_id": track.id}
+    await runtime.job_queue.enqueue(
+        "process_slow_metadata", track_id=track.id, revision=track.revision
+    )
+    event = EventType.TRACK_ADDED if before is None else EventType.TRACK_UPDATED
+    await runtime.events.publish_track(event, track)
+    logger.info("%s: %s indexed (track %d)", job_name, file_path, track.id)
+    return {"outcome": "added" if before is None else "updated", "track_id": track.id}
+
+
+async def handle_file_created(file_path: str) -> JobResult:
+    """A new audio file appeared in the music folder."""
+    return await index_file(file_path, job_name="handle_file_created")
+
+
+async def handle_file_modified(file_path: str) -> JobResult:
+    """An audio file changed; an unchanged fingerprint (our own write's echo) does nothing."""
+    return await index_file(file_path, job_name="handle_file_modified")
+
+
+async def forget_track(runtime: JobRuntime, track: Track) -> None:
+    """Remove a track's row, covers and player reference, then tell clients."""
+    async with runtime.database.session() as session:
+        await TrackRepository(session).delete(track.id)
+        await PlayerStateRepository(session).forget_track(track.id)
+    await asyncio.to_thread(runtime.covers.delete, track.id)
+    await runtime.events.publish(
+        EventType.TRACK_DELETED, track_id=track.id, file_path=track.file_path
+    )
+
+
+async def handle_file_deleted(file_path: str) -> JobResult:
+    """A file left the music folder; a file that is back by now is kept."""
+    runtime = get_job_runtime()
+    async with path_mutex(runtime.redis, [file_path]):
+        return await _forget_deleted_file(runtime, file_path)
+
+
+async def _forget_deleted_file(runtime: JobRuntime, file_path: str) -> JobResult:
+    async with runtime.database.session() as session:
+        track = await TrackRepository(session).get_by_path(file_path)
+    if track is None:
+        return {"outcome": "unknown"}
+    if library_file(runtime, file_path).exists():
+        return {"outcome": "still_present", "track_id": track.id}
+    await forget_track(runtime, track)
+    return {"outcome": "deleted", "track_id": track.id}
+
+
+async def handle_file_moved(src_path: str, dest_path: str) -> JobResult:
+    """A rename or move: the row follows the file, keeping status, covers and id."""
+    runtime = get_job_runtime()
+    try:
+        destination = library_file(runtime, dest_path)
+    except PathOutsideLibraryError as exc:
+        return {"outcome": "rejected", "reason": str(exc)}
+    async with path_mutex(runtime.redis, [src_path, dest_path]):
+        return await _follow_move(runtime, src_path, dest_path, destination)
+
+
+async def _follow_move(
+    runtime: JobRuntime, src_path: str, dest_path: str, destination: Path
+) -> JobResult:
+    async with runtime.database.session() as session:
+        repo = TrackRepository(session)
+        track = await repo.get_by_path(src_path)
+        occupant = await repo.get_by_path(dest_path)
+    if track is None:
+        return await _index_file(runtime, dest_path, "handle_file_moved")
+    if not await asyncio.to_thread(destination.exists):
+        return {"outcome": "missing", "track_id": track.id}
+    if occupant is not None and occupant.id != track.id:
+        await forget_track(runtime, occupant)
+    stat = await asyncio.to_thread(destination.stat)
+    async with runtime.database.session() as session:
+        repo = TrackRepository(session)
+        await repo.update_fields(
+            track.id, file_path=dest_path, inode=stat.st_ino, file_mtime=stat.st_mtime
+        )
+        moved = await repo.get(track.id)
+    assert moved is not None
+    await runtime.events.publish_track(EventType.TRACK_UPDATED, moved)
+    if track.file_mtime is not None and stat.st_mtime != track.file_mtime:
+        # A rename keeps mtime. A different one means other content arrived (or the OS
+        # reused a freed inode for a new file): index it like a modification.
+        reindexed = await _index_file(runtime, dest_path, "handle_file_moved")
+        return {"outcome": "moved", "track_id": track.id, "content": reindexed["outcome"]}
+    return {"outcome": "moved", "track_id": track.id}
+
+
+async def delete_track_with_files(track_id: int) -> JobResult:
+    """User deletion: the file, its covers and its row go; the watcher ignores the echo."""
+    runtime = get_job_runtime()
+    async with runtime.database.session() as session:
+        track = await TrackRepository(session).get(track_id)
+    if track is None:
+        return {"outcome": "unknown"}
+    try:
+        absolute = library_file(runtime, track.file_path)
+        async with runtime.write_lock.hold([track.file_path]):
+            await asyncio.to_thread(absolute.unlink, missing_ok=True)
+    except (OSError, PathOutsideLibraryError) as exc:
+        await record_failure(runtime, track.id, "delete_track_with_files", f"cannot delete: {exc}")
+        return {"outcome": "error", "track_id": track.id}
+    await forget_track(runtime, track)
+    return {"outcome": "deleted", "track_id": track.id}
+
+
+async def update_track_path_by_id(track_id: int, new_file_path: str) -> JobResult:
+    """Rename a track's file (API edit with rename) under the write lock, then its row."""
+    runtime = get_job_runtime()
+    async with runtime.database.session() as session:
+        track = await TrackRepository(session).get(track_id)
+    if track is None:
+        return {"outcome": "unknown"}
+    if track.file_path == new_file_path:
+        return {"outcome": "unchanged", "track_id": track.id}
+    job = "update_track_path_by_id"
+    try:
+        source = library_file(runtime, track.file_path)
+        destination = library_file(runtime, new_file_path)
+    except PathOutsideLibraryError as exc:
+        await record_failure(runtime, track.id, job, str(exc))
+        return {"outcome": "error", "track_id": track.id}
+    if destination.exists():
+        await record_failure(runtime, track.id, job, f"cannot rename: {new_file_path} exists")
+        return {"outcome": "error", "track_id": track.id}
+    try:
+        async with runtime.write_lock.hold([track.file_path, new_file_path]):
+            await asyncio.to_thread(destination.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(source.rename, destination)
+    except OSError as exc:
+        await record_failure(runtime, track.id, job, f"cannot rename: {exc.strerror or exc}")
+        return {"outcome": "error", "track_id": track.id}
+    async with runtime.database.session() as session:
+        repo = TrackRepository(session)
+        await repo.update_fields(track.id, file_path=new_file_path)
+        renamed = await repo.get(track.id)
+    assert renamed is not None
+    await runtime.events.publish_track(EventType.TRACK_UPDATED, renamed)
+    return {"outcome": "renamed", "track_id": track.id}

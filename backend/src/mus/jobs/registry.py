@@ -1,0 +1,28 @@
+"""Every job function by task name (= function name); each backend's wiring registers these."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mus.application.job_catalogue import JOB_QUEUES
+from mus.jobs import file_system_jobs, metadata_jobs
+
+JobFunction = Callable[..., Awaitable[dict[str, Any]]]
+
+JOBS: dict[str, JobFunction] = {
+    job.__name__: job
+    for job in (
+        file_system_jobs.handle_file_created,
+        file_system_jobs.handle_file_modified,
+        file_system_jobs.handle_file_deleted,
+        file_system_jobs.handle_file_moved,
+        file_system_jobs.delete_track_with_files,
+        file_system_jobs.update_track_path_by_id,
+        metadata_jobs.process_slow_metadata,
+        metadata_jobs.process_slow_metadata_batch,
+    )
+}
+
+if set(JOBS) != set(JOB_QUEUES):  # pragma: no cover - caught by the first import in any test
+    raise RuntimeError(f"job registry and queue routing disagree: {set(JOBS) ^ set(JOB_QUEUES)}")

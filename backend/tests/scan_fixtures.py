@@ -1,0 +1,96 @@
+"""Scanner fixtures: a music folder, a real SQLite file, and a way to be denied access as root."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import stat
+import tempfile
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mus.adapters.persistence.database import Database
+
+NOBODY_ID = 65534
+
+RunUnprivileged = Callable[[Callable[[], Any]], Any]
+
+
+@pytest.fixture
+def scan_library_root(tmp_path: Path) -> Path:
+    """An empty music folder."""
+    root = tmp_path / "music"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+async def scan_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A real SQLite database file with the tables created (no Redis needed)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    database = Database(f"sqlite+aiosqlite:///{data_dir / 'mus.db'}")
+    await database.create_tables()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def shared_scan_dir() -> Iterator[Path]:
+    """A temp folder an unprivileged user can enter (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="mus-scan-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        for dirpath, dirnames, _ in os.walk(folder):
+            for name in dirnames:
+                (Path(dirpath) / name).chmod(stat.S_IRWXU)
+        shutil.rmtree(folder)
+
+
+@pytest.fixture
+def run_unprivileged() -> RunUnprivileged:
+    """Run a function where chmod really denies access.
+
+    Tests run as root here, and root reads anything: the function then runs in a forked child
+    that has switched to `nobody`, and its (picklable) result comes back through a pipe.
+    Call it from a synchronous test only (a forked running event loop is unusable).
+    """
+
+    def run(function: Callable[[], Any]) -> Any:
+        if os.geteuid() != 0:
+            return function()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            try:
+                os.close(read_end)
+                try:
+                    os.setgroups([])
+                    os.setgid(NOBODY_ID)
+                    os.setuid(NOBODY_ID)
+                    payload = pickle.dumps((True, function()))
+                except BaseException:
+                    payload = pickle.dumps((False, traceback.format_exc()))
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(payload)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(pid, 0)
+        succeeded, value = pickle.loads(payload)
+        if not succeeded:
+            pytest.fail(f"unprivileged child failed:\n{value}")
+        return value
+
+    return run

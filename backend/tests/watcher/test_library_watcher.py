@@ -1,0 +1,320 @@
+"""The watcher with real watchfiles on a real folder, a real SQLite and a real Redis lock.
+
+The queue records what it is asked to enqueue (after the real routing check): the test
+is of the watcher, not of a broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from mus.adapters.path_locks import WriteLock
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.track_repository import TrackRepository
+from mus.application.job_queue import BrokerUnavailableError, route_job
+from mus.core.config import Settings
+from mus.domain.track import FastMetadata
+from mus.watcher.change_mapper import JobRequest
+from mus.watcher.library_watcher import LibraryWatcher
+
+Call = tuple[str, str, dict[str, Any]]
+
+
+def write_file(root: Path, relative: str, data: bytes = b"not parsed by the watcher") -> Path:
+    """A real file on disk; neither mapper nor watcher parses audio, so bytes are enough."""
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+class RecordingJobQueue:
+    """A JobQueue that keeps what it was given; `failures` makes the next calls fail."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.calls: list[Call] = []
+        self.failures = failures
+        self.refused = 0
+
+    async def enqueue(self, task_name: str, **kwargs: Any) -> str:
+        queue = route_job(task_name, kwargs)  # the routing every real backend does
+        if self.failures:
+            self.failures -= 1
+            self.refused += 1
+            raise BrokerUnavailableError("broker down (test)")
+        self.calls.append((queue.value, task_name, kwargs))
+        return f"job-{len(self.calls)}"
+
+    async def wait_for(
+        self, done: Callable[[list[Call]], bool], within: float = 5.0, settle: float = 0.3
+    ) -> list[Call]:
+        """The calls once `done` holds, plus whatever arrives during `settle` (extras show)."""
+        await eventually(lambda: done(self.calls), within, f"expected jobs, got {self.calls}")
+        await asyncio.sleep(settle)
+        return list(self.calls)
+
+
+async def eventually(condition: Callable[[], bool], within: float, what: str) -> None:
+    """Poll a condition that the watcher's background task makes true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            pytest.fail(f"not within {within} s: {what}")
+        await asyncio.sleep(0.02)
+
+
+def call_count(n: int) -> Callable[[list[Call]], bool]:
+    return lambda calls: len(calls) >= n
+
+
+@pytest.fixture
+def music_root(settings: Settings) -> Path:
+    return settings.music_dir_path
+
+
+@pytest.fixture
+async def write_lock(redis_server_url: str) -> AsyncIterator[WriteLock]:
+    """A real Redis lock under a prefix of its own, removed afterwards (no flush needed)."""
+    client = Redis.from_url(redis_server_url)
+    prefix = f"test-watcher:{uuid.uuid4().hex}"
+    try:
+        yield WriteLock(client, prefix=prefix, grace_seconds=5)
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def remember(database: Database, music_root: Path, *paths: str) -> None:
+    """Index files as the scanner would have (path, real inode and mtime)."""
+    async with database.session() as session:
+        repo = TrackRepository(session)
+        for path in paths:
+            status = (music_root / path).stat()
+            await repo.upsert_fast(
+                FastMetadata(
+                    file_path=path,
+                    title=path,
+                    artist=None,
+                    duration=None,
+                    inode=status.st_ino,
+                    mtime=status.st_mtime,
+                    size=status.st_size,
+                    content_hash=f"hash-of-{path}",
+                )
+            )
+
+
+@asynccontextmanager
+async def watching(watcher: LibraryWatcher) -> AsyncIterator[asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(stop))
+    try:
+        await asyncio.wait_for(watcher.ready.wait(), 5)
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 3)
+
+
+def make_watcher(
+    music_root: Path, queue: RecordingJobQueue, lock: WriteLock, database: Database, **options: Any
+) -> LibraryWatcher:
+    return LibraryWatcher(music_root, queue, lock, database, **options)
+
+
+async def test_created_file_becomes_one_created_job(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        write_file(music_root, "Artist/Album/01 Song.mp3")
+        write_file(music_root, "Artist/Album/cover.jpg")
+        write_file(music_root, "Artist/Album/02.mp3.part")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [
+        ("high_priority", "handle_file_created", {"file_path": "Artist/Album/01 Song.mp3"})
+    ]
+
+
+async def test_modified_and_deleted_known_files(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    write_file(music_root, "edited.flac")
+    write_file(music_root, "removed.ogg")
+    await remember(database, music_root, "edited.flac", "removed.ogg")
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        with (music_root / "edited.flac").open("ab") as handle:
+            handle.write(b"more")
+        (music_root / "removed.ogg").unlink()
+        calls = await queue.wait_for(call_count(2))
+    assert sorted(calls, key=repr) == [
+        ("high_priority", "handle_file_deleted", {"file_path": "removed.ogg"}),
+        ("medium_priority", "handle_file_modified", {"file_path": "edited.flac"}),
+    ]
+
+
+async def test_rename_and_folder_rename_become_moves(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    for path in ("old name.mp3", "Old Album/01.mp3", "Old Album/02.mp3"):
+        write_file(music_root, path)
+    (music_root / "Sorted").mkdir()
+    await remember(database, music_root, "old name.mp3", "Old Album/01.mp3", "Old Album/02.mp3")
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        (music_root / "old name.mp3").rename(music_root / "Sorted/new name.mp3")
+        (music_root / "Old Album").rename(music_root / "Sorted/New Album")
+        calls = await queue.wait_for(call_count(3))
+    move, new = "handle_file_moved", "Sorted/New Album"
+    assert sorted(calls, key=repr) == [
+        ("medium_priority", move, {"src_path": "Old Album/01.mp3", "dest_path": new + "/01.mp3"}),
+        ("medium_priority", move, {"src_path": "Old Album/02.mp3", "dest_path": new + "/02.mp3"}),
+        ("medium_priority", move, {"src_path": "old name.mp3", "dest_path": "Sorted/new name.mp3"}),
+    ]
+
+
+async def test_folder_moved_in_from_outside_is_scanned(
+    music_root: Path, write_lock: WriteLock, database: Database, tmp_path: Path
+) -> None:
+    outside = tmp_path / "download"
+    for name in ("Album/01.mp3", "Album/CD2/02.flac", "Album/notes.txt"):
+        write_file(outside, name)
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        (outside / "Album").rename(music_root / "Album")
+        calls = await queue.wait_for(call_count(2))
+    assert sorted(calls, key=repr) == [
+        ("high_priority", "handle_file_created", {"file_path": "Album/01.mp3"}),
+        ("high_priority", "handle_file_created", {"file_path": "Album/CD2/02.flac"}),
+    ]
+
+
+async def test_burst_of_fifty_files_is_fifty_jobs_in_few_batches(
+    music_root: Path,
+    write_lock: WriteLock,
+    database: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="mus.watcher")
+    queue = RecordingJobQueue()
+    names = [f"Burst/{index:02d}.mp3" for index in range(50)]
+    (music_root / "Burst").mkdir()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        # Written as a copy tool does (a .part file renamed into place): one event per file.
+        # Plain writes spanning the debounce cap (a very loaded machine) may be seen again as a
+        # modification of a still-unindexed file, i.e. a second, harmless created job.
+        for name in names:
+            write_file(music_root, name + ".part").rename(music_root / name)
+        calls = await queue.wait_for(call_count(50), settle=0.5)
+    assert sorted(calls, key=repr) == [
+        ("high_priority", "handle_file_created", {"file_path": name}) for name in names
+    ]
+    summaries = [r for r in caplog.records if "jobs queued" in r.getMessage()]
+    assert 1 <= len(summaries) <= 5, [r.getMessage() for r in summaries]
+
+
+async def test_write_locked_paths_are_ignored(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    queue = RecordingJobQueue()
+    async with (
+        watching(make_watcher(music_root, queue, write_lock, database)),
+        write_lock.hold(["ours.mp3"]),
+    ):
+        write_file(music_root, "ours.mp3")  # mus's own write: its echo must not become a job
+        await asyncio.sleep(0.1)
+        write_file(music_root, "theirs.mp3")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "theirs.mp3"})]
+
+
+async def test_watcher_survives_a_broker_failure(
+    music_root: Path,
+    write_lock: WriteLock,
+    database: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = RecordingJobQueue(failures=1)
+    async with watching(make_watcher(music_root, queue, write_lock, database)) as task:
+        write_file(music_root, "first.mp3")
+        await eventually(lambda: queue.refused == 1, 5, "the broker failure")
+        write_file(music_root, "second.mp3")
+        calls = await queue.wait_for(call_count(1))
+        assert not task.done()
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "second.mp3"})]
+    assert any("broker unavailable" in r.getMessage() for r in caplog.records)
+
+
+async def test_dispatch_skips_locked_paths_and_counts_enqueued(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    queue = RecordingJobQueue(failures=1)
+    watcher = make_watcher(music_root, queue, write_lock, database)
+    requests = [
+        JobRequest("handle_file_created", {"file_path": "refused.mp3"}),
+        JobRequest("handle_file_moved", {"src_path": "a.mp3", "dest_path": "b.mp3"}),
+        JobRequest("handle_file_deleted", {"file_path": "c.mp3"}),
+    ]
+    async with write_lock.hold(["b.mp3"]):
+        assert await watcher.dispatch(requests) == 1
+    assert queue.calls == [("high_priority", "handle_file_deleted", {"file_path": "c.mp3"})]
+
+
+async def test_polling_mode_sees_changes_too(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    queue = RecordingJobQueue()
+    watcher = make_watcher(music_root, queue, write_lock, database, force_polling=True)
+    async with watching(watcher):
+        write_file(music_root, "polled.wav")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "polled.wav"})]
+
+
+async def test_missing_root_is_retried_until_it_exists(
+    music_root: Path, write_lock: WriteLock, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = music_root / "not-yet"
+    queue = RecordingJobQueue()
+    watcher = make_watcher(root, queue, write_lock, database, restart_delay_seconds=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(stop))
+    try:
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        assert any("file watcher on" in r.getMessage() for r in caplog.records)
+        root.mkdir()
+        await asyncio.wait_for(watcher.ready.wait(), 5)
+        write_file(root, "late.mp3")
+        calls = await queue.wait_for(call_count(1))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 3)
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "late.mp3"})]
+
+
+async def test_cancellation_stops_the_watch_promptly(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    watcher = make_watcher(music_root, RecordingJobQueue(), write_lock, database)
+    task = asyncio.create_task(watcher.run(asyncio.Event()))
+    await asyncio.wait_for(watcher.ready.wait(), 5)
+    started = asyncio.get_running_loop().time()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 3)
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert not watcher.ready.is_set()
