@@ -13,14 +13,15 @@ UV_RUN := $(UV) run --frozen
 # The contract environment: backend/.venv's packages plus the arq baseline's test-only pins,
 # layered by uv in its cache, so arq never enters the product's own environment.
 CONTRACT_RUN := $(UV) run --frozen --project ../backend --with-requirements ../contract_tests/requirements-arq.txt
-LINT_PATHS ?= src tests benchmarks ../contract_tests
+LINT_PATHS ?= src tests benchmarks chaos ../contract_tests
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+CHAOS_ARGS ?=
 MATRIX_ARGS ?=
 QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-streaq cutover-gate back-lock bench bench-scan \
+	contract-record contract-determinism contract-streaq cutover-gate back-lock bench bench-scan chaos \
 	contract-matrix doctor actionlint clean
 
 help: ## List the targets
@@ -55,7 +56,7 @@ types: ## mypy --strict on the mus package, the contract harness and the queue b
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
 		../contract_tests/harness ../contract_tests/benchmarks
 
-ci: setup lint types actionlint test contract-determinism cutover-gate ## What CI runs, in order
+ci: setup lint types actionlint test chaos contract-determinism cutover-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); \
@@ -87,6 +88,9 @@ bench: ## arq baseline and streaq side by side: no-op jobs, 1,000 files to COMPL
 
 contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)
 	cd contract_tests && $(CONTRACT_RUN) python -m harness.broker_matrix $(MATRIX_ARGS)
+
+chaos: ## Faults on the real stack: worker SIGKILLed twice, Redis restarted (CHAOS_ARGS="--files 1000")
+	cd backend && $(UV_RUN) python chaos/stack_chaos.py $(CHAOS_ARGS)
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import redis
 
+from mus.adapters.persistence.outbox_repository import OutboxRepository
+
 from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
 from harness.determinism import first_difference
 from harness.parity_results import ScenarioResult, write_results
@@ -106,6 +108,7 @@ def queue_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     recorder = request.config.stash[SITES]
     for port_class in backend.port_classes():
         monkeypatch.setattr(port_class, "enqueue", recorder.wrap(port_class.enqueue))
+    monkeypatch.setattr(OutboxRepository, "add", recorder.wrap(OutboxRepository.add))
     return backend
 
 

@@ -1,9 +1,15 @@
-"""A redis-server of a test's own, on a fixed port, which the test may stop and start again."""
+"""A redis-server of a test's own, on a fixed port, which the test may stop and start again.
+
+`durable_redis` keeps its data in an append-only file (fsync on every write) in a private
+folder, so a restart or a SIGKILL of the server loses nothing the test wrote: what a
+production broker with AOF promises.
+"""
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -12,23 +18,37 @@ from tests.process_probes import free_port, wait_until
 
 
 class OwnRedis:
-    """One port; `start()` and `stop()` as often as the test likes (no persistence)."""
+    """One port; `start()` and `stop()` as often as the test likes.
 
-    def __init__(self) -> None:
+    Without `data_dir` nothing persists; with it, an AOF in that folder does.
+    """
+
+    def __init__(self, data_dir: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
-            stdout=subprocess.DEVNULL,
-        )
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            command += ["--appendonly", "yes", "--appendfsync", "always"]
+            command += ["--dir", str(self.data_dir)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         wait_until(self.answers, 10, f"the test's own redis-server on port {self.port}")
 
     def stop(self) -> None:
+        """SIGTERM: the server flushes and exits, as on a clean restart."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies where it stands (the AOF keeps what was written)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
             self.process.wait(10)
         self.process = None
 
@@ -37,6 +57,17 @@ class OwnRedis:
             return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping())
         except redis.RedisError:
             return False
+
+
+@pytest.fixture
+def durable_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A started server with AOF in the test's own folder; the test may stop and restart it."""
+    server = OwnRedis(tmp_path / "redis-aof")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from mus.application.job_catalogue import QueueName
-from mus.application.job_queue import BrokerUnavailableError, route_job
+from mus.application.job_queue import route_job
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
 from mus.jobs.registry import JOBS, JobFunction
@@ -73,6 +74,14 @@ class ArqJobQueue:
         if job is None:  # only happens with a duplicate explicit job id, which mus never sets
             raise BrokerUnavailableError(f"arq refused job {task_name!r}")
         return job.job_id
+
+    async def backlog(self) -> int:
+        """Jobs on the three queues: arq keeps a job in its queue until it has finished."""
+        try:
+            counts = [await self.pool.zcard(arq_queue_key(queue.value)) for queue in QueueName]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
+        return sum(int(count) for count in counts)
 
 
 def arq_function(name: str, job: JobFunction) -> Function:

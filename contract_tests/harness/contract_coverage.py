@@ -14,18 +14,27 @@ import mus
 from mus.jobs.registry import JOBS
 
 PACKAGE_ROOT = Path(mus.__file__).resolve().parent
+# Where a job decided elsewhere passes through on its way to the broker: the outbox and its
+# relay. Their calls are transport, not places where the app decides to queue a job.
+FUNNEL_MODULES = frozenset(
+    {"mus.application.job_outbox", "mus.adapters.persistence.outbox_repository"}
+)
 
 
 def static_enqueue_sites(package_root: Path = PACKAGE_ROOT) -> set[str]:
-    """`module:qualname` of every function in `mus` that calls `<something>.enqueue(...)`.
+    """`module:qualname` of every function in `mus` that queues a job: it calls
+    `<something>.enqueue(...)` or keeps one in the outbox with `keep_job(...)`.
 
     An `enqueue` method calling another (the api's StreaqConnection handing over to its
-    StreaqJobQueue) is the port itself, not a place where the app decides to queue a job.
+    StreaqJobQueue) is the port itself, and the outbox's relay is transport: neither is a
+    place where the app decides to queue a job.
     """
     sites: set[str] = set()
     for path in sorted(package_root.rglob("*.py")):
         module = "mus." + ".".join(path.relative_to(package_root).with_suffix("").parts)
         module = module.removesuffix(".__init__")
+        if module in FUNNEL_MODULES:
+            continue
         tree = ast.parse(path.read_text(), filename=str(path))
         _collect(tree, module, [], sites)
     return sites
@@ -38,8 +47,7 @@ def _collect(node: ast.AST, module: str, scope: list[str], sites: set[str]) -> N
             continue
         if (
             isinstance(child, ast.Call)
-            and isinstance(child.func, ast.Attribute)
-            and child.func.attr == "enqueue"
+            and _called_name(child.func) in {"enqueue", "keep_job"}
             and scope
             and scope[-1] != "enqueue"  # a port delegating to its backend, not a caller
         ):
@@ -47,8 +55,17 @@ def _collect(node: ast.AST, module: str, scope: list[str], sites: set[str]) -> N
         _collect(child, module, scope, sites)
 
 
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
 class EnqueueSiteRecorder:
-    """Wraps a JobQueue class's `enqueue` to note which function called it (observing only)."""
+    """Wraps a JobQueue class's `enqueue` (and the outbox's `add`) to note which function
+    queued the job (observing only)."""
 
     def __init__(self) -> None:
         self.sites: set[str] = set()
@@ -56,10 +73,11 @@ class EnqueueSiteRecorder:
     def wrap(self, enqueue: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(enqueue)
         async def recording_enqueue(port: Any, *args: Any, **kwargs: Any) -> Any:
-            # The nearest caller in `mus` (an adapter may wrap the port too).
+            # The nearest caller in `mus` (an adapter may wrap the port too), past the outbox.
             caller: FrameType | None = sys._getframe(1)
-            while caller is not None and not caller.f_globals.get("__name__", "").startswith(
-                "mus."
+            while caller is not None and (
+                not caller.f_globals.get("__name__", "").startswith("mus.")
+                or caller.f_globals["__name__"] in FUNNEL_MODULES
             ):
                 caller = caller.f_back
             if caller is not None:

@@ -18,7 +18,9 @@ from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.application.initial_scan import run_initial_scan
+from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue
+from mus.application.pending_reconciler import reconcile_pending
 from mus.core.config import Settings, get_settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
@@ -110,6 +112,17 @@ class World:
     async def initial_scan(self) -> None:
         await run_initial_scan(self.database, self.settings, self.job_queue)
 
+    # --- faults and recovery ------------------------------------------------------------
+    async def broker_loses_its_data(self) -> None:
+        """The broker comes back empty (a Redis without persistence restarted): every queued
+        job, result and lock is gone; the database is not."""
+        await self.redis.flushdb()
+
+    async def reconcile(self) -> int:
+        """One round of the api's reconciler (its loop is off in the world, for determinism)."""
+        relay = OutboxRelay(self.database, self.job_queue)
+        return await reconcile_pending(self.database, relay, quiet_seconds=0)
+
     # --- running and recording ---------------------------------------------------------
     async def drain(self, *queues: str) -> None:
         """Run the backend's worker on the named queues (all when none are named)."""
@@ -143,6 +156,7 @@ async def open_world(
     monkeypatch.setenv("MUS_EVENT_CHANNEL", f"mus:contract:{uuid.uuid4().hex}")
     monkeypatch.setenv("MUS_WATCHER_ENABLED", "false")
     monkeypatch.setenv("MUS_INITIAL_SCAN_ENABLED", "false")
+    monkeypatch.setenv("MUS_RECONCILE_SECONDS", "0")  # scenarios call world.reconcile()
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.delenv("MUSIC_DIR_PATH", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)

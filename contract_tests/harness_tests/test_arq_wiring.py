@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from mus.application.job_queue import BrokerUnavailableError, JobRejectedError
+from mus.application.job_queue import JobRejectedError
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 
 from harness.arq_wiring import FUNCTIONS, ArqJobQueue, arq_queue_key, open_arq_pool

@@ -1,4 +1,5 @@
-"""The write lock mutes the watcher for mus's own writes, briefly and only for those paths."""
+"""The write lock mutes the watcher for mus's own writes, briefly and only for those paths;
+the path mutex serialises jobs on a path and outlives no dead holder for long."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from mus.adapters.path_locks import WriteKind, WriteLock
+from mus.adapters.path_locks import (
+    HOLD_SECONDS,
+    MUTEX_PREFIX,
+    WriteKind,
+    WriteLock,
+    path_mutex,
+)
+from mus.core.config import Settings
 
 
 async def test_paths_are_locked_while_held_and_for_the_grace_period(redis_url: str) -> None:
@@ -52,5 +60,34 @@ async def test_a_content_write_mutes_only_modifications(redis_url: str) -> None:
             assert await lock.mutes("gone.mp3", "handle_file_deleted")
             assert await lock.mutes("gone.mp3", "handle_file_created")
         assert not await lock.mutes("other.mp3", "handle_file_modified")
+    finally:
+        await client.aclose()
+
+
+async def test_a_live_job_keeps_its_path_mutex_past_the_hold_time(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    try:
+        async with path_mutex(client, ["long.mp3"]):
+            await asyncio.sleep(HOLD_SECONDS * 1.5)
+            assert await client.exists(f"{MUTEX_PREFIX}:long.mp3")
+        assert not await client.exists(f"{MUTEX_PREFIX}:long.mp3")
+    finally:
+        await client.aclose()
+
+
+async def test_a_killed_holders_mutex_is_free_before_its_job_is_redelivered(
+    redis_url: str,
+) -> None:
+    """What a SIGKILLed worker leaves: the key, with nobody renewing it."""
+    client = Redis.from_url(redis_url)
+    try:
+        orphan = client.lock(f"{MUTEX_PREFIX}:held.mp3", timeout=HOLD_SECONDS)
+        assert await orphan.acquire()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with path_mutex(client, ["held.mp3"]):
+            waited = loop.time() - started
+        assert waited <= HOLD_SECONDS + 0.5
+        assert Settings().worker_redelivery_seconds > HOLD_SECONDS
     finally:
         await client.aclose()

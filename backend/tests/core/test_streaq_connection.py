@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from mus.application.job_queue import BrokerUnavailableError, JobRejectedError
+from mus.application.job_queue import JobRejectedError
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 from mus.core.streaq_broker import StreaqConnection
 

@@ -128,3 +128,11 @@ def test_the_development_override_reloads_from_the_bind_mounted_source() -> None
     assert "mus.main:app" in command_text(override["api"])
     assert "streaq run mus.core.streaq_broker:worker" in command_text(override["streaq-worker"])
     assert (DOCKER_DIR / "../backend/src/mus").resolve().is_dir()
+
+
+def test_every_service_is_restarted_when_it_dies() -> None:
+    """A worker killed by the OOM killer, an api crash, a Redis restart: compose starts them
+    again (the worker rides out the broker meanwhile)."""
+    services = load_compose("docker-compose.yml")["services"]
+    policies = {name: service.get("restart") for name, service in services.items()}
+    assert policies == dict.fromkeys(services, "unless-stopped")

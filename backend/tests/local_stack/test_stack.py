@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ import redis
 
 from mus.core.config import Settings
 from mus.demo.demo_library import DEMO_SPECS
+from mus.local_stack.managed_process import ManagedProcess
 from mus.local_stack.redis_server import broker_answers, find_redis_server
 from mus.local_stack.stack import (
     DEMO_MARKER_NAME,
+    ChildExitedError,
     LocalStack,
     LocalStackError,
     http_base_url,
@@ -255,23 +258,46 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
 
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
-def test_a_dead_child_stops_the_stack_and_is_named(settings: Settings) -> None:
+def test_a_dead_child_is_restarted_and_the_restart_logged(settings: Settings) -> None:
     (settings.music_dir_path / "mine.txt").write_text("skip the demo")
     settings = settings.model_copy(update={"port": free_port()})
     out, err = io.StringIO(), io.StringIO()
-    stack = LocalStack(settings, out=out, err=err, stop_timeout=15)
+    stack = LocalStack(settings, out=out, err=err, stop_timeout=15, restart_delays=(0.2, 1.0))
     try:
         stack.start()
         assert stack.redis is None  # REDIS_URL answered: nothing of ours to start
         assert "using the Redis at redis://127.0.0.1:6379/" in out.getvalue()
         victim = next(p for p in stack.services if p.name == "streaq-worker")
-        assert victim.pid is not None
-        os.kill(victim.pid, signal.SIGKILL)
-        assert stack.wait() == 1
+        killed = victim.pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while not (victim.is_running() and victim.pid != killed):
+            assert time.monotonic() < deadline, err.getvalue()
+            stack.supervise()
+            time.sleep(0.1)
+        assert all(p.is_running() for p in stack.services)
     finally:
         stack.stop()
-    assert stack.exited is not None
-    assert (stack.exited.name, stack.exited.code) == ("streaq-worker", -9)
-    assert "streaq-worker exited unexpectedly with code -9" in err.getvalue()
+    assert stack.exited is None
+    assert "streaq-worker exited with code -9" in err.getvalue()
+    assert "restarting it in 0.2s" in err.getvalue()
+    assert f"restarted streaq-worker (restart 1, pid {victim.pid})" in out.getvalue()
     assert [p.name for p in stack.processes if p.is_running()] == []
-    assert sorted(p.name for p in stack.services) == ["api", "streaq-worker"]
+
+
+def test_a_child_that_keeps_dying_young_is_given_up_on(settings: Settings) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    stack = LocalStack(settings, out=out, err=err, restart_delays=(0.0, 0.0))
+    crasher = ManagedProcess("crasher", [sys.executable, "-c", "raise SystemExit(3)"])
+    stack.services.append(crasher)
+    crasher.start()
+    with pytest.raises(ChildExitedError) as gave_up:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            crasher.wait(5)
+            stack.supervise()
+    assert (gave_up.value.code, stack.exited) == (3, gave_up.value)
+    assert "crasher died 6 times within 10s of starting, last with code 3" in str(gave_up.value)
+    assert stack.restarts["crasher"].restarts == 5
+    assert err.getvalue().count("crasher exited with code 3") == 5

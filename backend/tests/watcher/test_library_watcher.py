@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ from redis.asyncio import Redis
 
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
-from mus.application.job_queue import BrokerUnavailableError, route_job
+from mus.application.job_queue import route_job
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 from mus.domain.track import FastMetadata
 from mus.watcher.change_mapper import JobRequest
@@ -71,6 +73,18 @@ async def eventually(condition: Callable[[], bool], within: float, what: str) ->
         if loop.time() > deadline:
             pytest.fail(f"not within {within} s: {what}")
         await asyncio.sleep(0.02)
+
+
+async def eventually_async(
+    condition: Callable[[], Awaitable[bool]], within: float, what: str
+) -> None:
+    """Poll a condition that needs awaiting (a database read)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await condition():
+        if loop.time() > deadline:
+            pytest.fail(f"not within {within} s: {what}")
+        await asyncio.sleep(0.1)
 
 
 def call_count(n: int) -> Callable[[list[Call]], bool]:
@@ -241,24 +255,45 @@ async def test_write_locked_paths_are_ignored(
     assert calls == [("high_priority", "handle_file_created", {"file_path": "theirs.mp3"})]
 
 
-async def test_watcher_survives_a_broker_failure(
+async def test_a_job_the_broker_refused_is_kept_and_delivered_when_it_is_back(
     music_root: Path,
     write_lock: WriteLock,
     database: Database,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     queue = RecordingJobQueue(failures=1)
-    async with watching(make_watcher(music_root, queue, write_lock, database)) as task:
+    watcher = make_watcher(music_root, queue, write_lock, database)
+    async with watching(watcher) as task:
         write_file(music_root, "first.mp3")
         await eventually(lambda: queue.refused == 1, 5, "the broker failure")
-        write_file(music_root, "second.mp3")
-        calls = await queue.wait_for(call_count(1))
+        assert queue.calls == []
+        async with database.session() as session:
+            kept = await OutboxRepository(session).all_entries()
+        assert [(entry.task_name, entry.kwargs) for entry in kept] == [
+            ("handle_file_created", {"file_path": "first.mp3"})
+        ]
+        write_file(music_root, "second.mp3")  # the broker is back: this one goes at once
+        await queue.wait_for(call_count(1))
+        # The relay loop of the api (or of any worker) delivers what was kept.
+        await eventually_async(lambda: _flushed(watcher), 5, "the kept job delivered")
+        calls = await queue.wait_for(call_count(2))
         assert not task.done()
-    assert calls == [("high_priority", "handle_file_created", {"file_path": "second.mp3"})]
-    assert any("broker unavailable" in r.getMessage() for r in caplog.records)
+    assert sorted(calls, key=str) == [
+        ("high_priority", "handle_file_created", {"file_path": "first.mp3"}),
+        ("high_priority", "handle_file_created", {"file_path": "second.mp3"}),
+    ]
+    async with database.session() as session:
+        assert await OutboxRepository(session).count() == 0
+    assert any("kept until it is back" in r.getMessage() for r in caplog.records)
 
 
-async def test_dispatch_skips_locked_paths_and_counts_enqueued(
+async def _flushed(watcher: LibraryWatcher) -> bool:
+    await watcher.relay.flush()
+    async with watcher.database.session() as session:
+        return await OutboxRepository(session).count() == 0
+
+
+async def test_dispatch_skips_locked_paths_and_keeps_the_rest_in_order(
     music_root: Path, write_lock: WriteLock, database: Database
 ) -> None:
     queue = RecordingJobQueue(failures=1)
@@ -269,8 +304,13 @@ async def test_dispatch_skips_locked_paths_and_counts_enqueued(
         JobRequest("handle_file_deleted", {"file_path": "c.mp3"}),
     ]
     async with write_lock.hold(["b.mp3"]):
-        assert await watcher.dispatch(requests) == 1
-    assert queue.calls == [("high_priority", "handle_file_deleted", {"file_path": "c.mp3"})]
+        assert await watcher.dispatch(requests) == 2  # the move is mus's own echo
+    assert queue.calls == []  # the broker refused the first: both wait, in their order
+    await eventually_async(lambda: _flushed(watcher), 5, "the kept jobs delivered")
+    assert queue.calls == [
+        ("high_priority", "handle_file_created", {"file_path": "refused.mp3"}),
+        ("high_priority", "handle_file_deleted", {"file_path": "c.mp3"}),
+    ]
 
 
 async def test_polling_mode_sees_changes_too(

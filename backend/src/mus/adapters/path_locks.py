@@ -5,15 +5,27 @@ ignores the echo. The mutex makes the jobs on one path run one at a time, whatev
 or worker runs them: two events for a path (a duplicate, or a create and a modify of a file
 the database does not know yet) may reach two concurrent workers, and reading the row and
 upserting it must then be one step, or both jobs think they added the track.
+
+Both live in Redis: a broker that is away raises `BrokerUnavailableError` before anything
+is written, so callers answer 503 (the api) or are retried (a job), never marked ERROR.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from enum import StrEnum
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, RedisError
+
+from mus.core.broker_preflight import BrokerUnavailableError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 10.0
 
@@ -52,24 +64,41 @@ class WriteLock:
         kind: WriteKind = WriteKind.ANY,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
     ) -> AsyncIterator[None]:
+        """Hold the lock on the paths; failing to shorten it afterwards is only logged.
+
+        The keys expire on their own TTL, so a broker lost mid-write mutes the paths a
+        little longer, and the write that was done is not undone by the lost release.
+        """
         keys = [self._key(path) for path in relative_paths]
         ttl_ms = int(ttl_seconds * 1000)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.set(key, kind.value, px=ttl_ms)
-            await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(key, kind.value, px=ttl_ms)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot take the write lock: {exc}") from exc
         try:
             yield
         finally:
-            grace_ms = int(self.grace_seconds * 1000)
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.pexpire(key, grace_ms)
-                await pipe.execute()
+            try:
+                await self._release(keys)
+            except (RedisError, OSError) as exc:
+                logger.warning("write lock on %s not released (expires by itself): %s", keys, exc)
+
+    async def _release(self, keys: list[str]) -> None:
+        grace_ms = int(self.grace_seconds * 1000)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.pexpire(key, grace_ms)
+            await pipe.execute()
 
     async def kind_of(self, relative_path: str) -> WriteKind | None:
         """The kind of write mus holds (or just did) on the path, if any."""
-        value = await self.redis.get(self._key(relative_path))
+        try:
+            value = await self.redis.get(self._key(relative_path))
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot read the write lock: {exc}") from exc
         if value is None:
             return None
         text = value.decode() if isinstance(value, bytes) else str(value)
@@ -87,17 +116,55 @@ class WriteLock:
 
 
 MUTEX_PREFIX = "mus:path-mutex"
-HOLD_SECONDS = 60.0
+HOLD_SECONDS = 4.0
+"""The mutex's TTL, renewed every third of it while its job is alive: a killed worker's
+mutex is free before its jobs are redelivered (MUS_WORKER_REDELIVERY_SECONDS, 6 s)."""
 WAIT_SECONDS = 60.0
 
 
 @asynccontextmanager
 async def path_mutex(redis: Redis, paths: Iterable[str]) -> AsyncIterator[None]:
-    """Hold the mutex of every path (taken in sorted order, so two jobs cannot deadlock)."""
+    """Hold the mutex of every path (taken in sorted order, so two jobs cannot deadlock).
+
+    A broker lost while taking it raises BrokerUnavailableError; one lost while holding it
+    lets the mutex expire on its own (`HOLD_SECONDS`) rather than fail the finished work.
+    """
+    locks: list[Lock] = []
     async with AsyncExitStack() as stack:
         for path in sorted(set(paths)):
             lock = redis.lock(
                 f"{MUTEX_PREFIX}:{path}", timeout=HOLD_SECONDS, blocking_timeout=WAIT_SECONDS
             )
-            await stack.enter_async_context(lock)
-        yield
+            try:
+                acquired = await lock.acquire()
+            except (RedisError, OSError) as exc:
+                raise BrokerUnavailableError(f"cannot take the path mutex: {exc}") from exc
+            if not acquired:  # held elsewhere for WAIT_SECONDS: contention, not an outage
+                raise LockError(f"path mutex {path!r} not taken within {WAIT_SECONDS:g}s")  # type: ignore[no-untyped-call]
+            stack.push_async_callback(_release_mutex, lock)
+            locks.append(lock)
+        renewal = asyncio.create_task(_keep_alive(locks), name="path-mutex-renewal")
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+
+async def _keep_alive(locks: list[Lock]) -> None:
+    """Reset the mutexes' TTL while their job runs; a broker blip only shortens them."""
+    while True:
+        await asyncio.sleep(HOLD_SECONDS / 3)
+        for lock in locks:
+            try:
+                await lock.reacquire()
+            except (RedisError, OSError) as exc:
+                logger.warning("path mutex %s not renewed: %s", lock.name, exc)
+
+
+async def _release_mutex(lock: Lock) -> None:
+    try:
+        await lock.release()
+    except (RedisError, OSError) as exc:
+        logger.warning("path mutex %s not released (expires by itself): %s", lock.name, exc)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from mus.api.http.multipart_upload import UploadRejectedError
 from mus.api.schemas import ErrorDetail
-from mus.application.job_queue import BrokerUnavailableError
+from mus.core.broker_preflight import BrokerUnavailableError
 
 BROKER_DOWN_RESPONSE: dict[int | str, dict[str, object]] = {
     status.HTTP_503_SERVICE_UNAVAILABLE: {

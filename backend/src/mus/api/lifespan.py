@@ -1,8 +1,9 @@
 """Start-up and shutdown of the api process, in the order the resources depend on each other.
 
 Start: folders, permissions report, tables, the broker connection (lazy, so the api serves
-the library even with Redis down), the event relay, then the initial scan and the watcher
-as background tasks. Shutdown undoes it in reverse, waiting briefly for the watcher.
+the library even with Redis down), the event relay, then as background tasks the job outbox
+relay, the reconciler of stranded PENDING tracks, the initial scan and the watcher. Shutdown
+undoes it in reverse, waiting briefly for the background tasks.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from mus.api.permissions import check_permissions
 from mus.api.schemas import PermissionReport
 from mus.api.shutdown_signals import on_shutdown_signal
 from mus.api.startup_failure import StartupError
+from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue, JobQueueOpener
+from mus.application.pending_reconciler import run_reconciler
 from mus.core.broker_preflight import BrokerRefusedError, mask_url, refuse_unfit_broker
 from mus.core.config import Settings
 from mus.core.logging_setup import configure_logging
@@ -172,6 +175,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.callback(setattr, app.state, "mus", None)
         background = BackgroundServices()
         stack.push_async_callback(background.stop)
+        relay = OutboxRelay(database, job_queue)
+        background.start("outbox-relay", relay.run(background.stop_event))
+        if settings.reconcile_seconds > 0:
+            background.start(
+                "reconciler",
+                run_reconciler(database, relay, background.stop_event, settings.reconcile_seconds),
+            )
         if settings.initial_scan_enabled:
             background.start("initial-scan", _initial_scan(database, settings, job_queue))
         if settings.watcher_enabled:

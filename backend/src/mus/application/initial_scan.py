@@ -10,6 +10,7 @@ from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.cover_store import CoverStore
 from mus.application.fast_scan import FastScanReport, fast_scan
+from mus.application.job_outbox import OutboxRelay, keep_job
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
 from mus.domain.track import ProcessingStatus
@@ -49,8 +50,19 @@ async def run_initial_scan(
         await asyncio.to_thread(covers.delete, track_id)
     pending = await pending_track_ids(database)
     batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
-    for batch in batches:
-        await job_queue.enqueue("process_slow_metadata_batch", track_ids=batch)
+    # Kept first, then sent: a broker that is down or flaps delays the analysis, never loses it.
+    async with database.session() as session:
+        kept = [
+            await keep_job(session, "process_slow_metadata_batch", track_ids=batch)
+            for batch in batches
+        ]
+    sent = await OutboxRelay(database, job_queue).send(kept)
+    if sent < len(kept):
+        logger.warning(
+            "initial scan: %d of %d slow batches kept until the broker is back",
+            len(kept) - sent,
+            len(kept),
+        )
     logger.info(
         "initial scan: %d found, %d indexed, %d pruned, %d pending in %d slow batches (%.1fs)",
         report.found,

@@ -1,7 +1,8 @@
 """The one port every enqueue goes through: callers name the job, the catalogue knows its queue.
 
 Backends implement `JobQueue` in their own wiring module and call `route_job` first, so an
-unknown job or arguments that would not survive JSON fail at the call, never in Redis.
+unknown job or arguments that would not survive JSON fail at the call, never in Redis; a
+broker that cannot take the job raises `BrokerUnavailableError`.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ class JobRejectedError(ValueError):
     """The job cannot be queued as asked: no such job, or arguments that are not JSON."""
 
 
-class BrokerUnavailableError(RuntimeError):
-    """The broker could not take the job; callers answer 503 and change nothing."""
-
-
 class JobQueue(Protocol):
     """Backend-neutral enqueue port: `enqueue(task_name, **kwargs)`."""
 
     async def enqueue(self, task_name: str, **kwargs: Any) -> str:
         """Put a job on its queue and return its id; raises JobRejectedError at the call."""
+        ...
+
+    async def backlog(self) -> int:
+        """Jobs the broker holds that have not finished: queued, running or delayed."""
         ...
 
 

@@ -31,6 +31,7 @@ from mus.adapters.scanner.fast_metadata import (
     read_fast_metadata,
 )
 from mus.adapters.scanner.tag_normaliser import TagNormalisationError, normalise_tags
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 from mus.domain.track import Track, TrackError
 
@@ -89,6 +90,9 @@ async def analyse_track(
 ) -> AnalysisResult:
     """Analyse one track and record COMPLETE or ERROR; file problems never raise.
 
+    A broker lost mid-analysis (the write lock) raises BrokerUnavailableError instead of
+    recording ERROR: the job is retried, the track stays PENDING meanwhile.
+
     `revision` is the track revision the job was queued for; None (batch jobs, `mus scan`)
     means "whatever the track is at now". Running it twice gives the same final state.
     With a `write_lock` (jobs have one; `mus scan` runs without a watcher) the file is
@@ -124,6 +128,10 @@ async def analyse_track(
             )
     except TrackAnalysisError as exc:
         return await _record_error(database, track_id, expected, job_name, str(exc))
+    except BrokerUnavailableError:
+        # The broker went away under the job: not the track's fault, and not for the user
+        # to see. The job fails as a whole and is run again once the broker is back.
+        raise
     except Exception as exc:
         logger.exception("%s: unexpected error on track %d", job_name, track_id)
         detail = str(exc) or type(exc).__name__

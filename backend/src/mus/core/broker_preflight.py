@@ -211,6 +211,13 @@ async def probe_broker(url: str, *, timeout: float = 2.0) -> BrokerInfo:  # noqa
         await client.aclose()
 
 
+class BrokerUnavailableError(RuntimeError):
+    """The broker is away (down, restarting, unreachable): nothing was changed, try again.
+
+    What the api answers with 503, what a job is retried for and never marked ERROR for.
+    """
+
+
 class BrokerRefusedError(RuntimeError):
     """The broker answers but cannot run mus's queues (no Functions, too old)."""
 

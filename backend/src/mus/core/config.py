@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     worker_queues: str = Field(default="", validation_alias="MUS_WORKER_QUEUES")
     worker_concurrency: int = Field(default=10, ge=1, validation_alias="MUS_WORKER_CONCURRENCY")
     worker_grace_seconds: int = Field(default=20, ge=0, validation_alias="MUS_WORKER_GRACE_SECONDS")
+    reconcile_seconds: float = Field(default=10.0, ge=0, validation_alias="MUS_RECONCILE_SECONDS")
+    """How often the api looks for PENDING tracks no job is coming for (0: never)."""
+    worker_redelivery_seconds: float = Field(
+        default=6.0, gt=0, validation_alias="MUS_WORKER_REDELIVERY_SECONDS"
+    )
+    """How long a job held by a dead worker waits before another worker takes it (streaq's
+    idle timeout); a live worker renews its running jobs at 0.9 of it."""
 
     @property
     def worker_queue_names(self) -> list[str] | None:

@@ -15,22 +15,30 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from anyio import TASK_STATUS_IGNORED
 from anyio.abc import TaskStatus
+from coredis.exceptions import ConnectionError as CoredisConnectionError
 from coredis.exceptions import RedisError as CoredisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from streaq import Worker
-from streaq.types import StreaqError
+from streaq.types import StreaqError, StreaqRetry
 
 from mus.application.job_catalogue import QUEUES_BY_PRIORITY
-from mus.application.job_queue import BrokerUnavailableError, JobQueue, route_job
-from mus.core.broker_preflight import BrokerRefusedError, mask_url, refuse_unfit_broker
+from mus.application.job_queue import JobQueue, route_job
+from mus.core.broker_preflight import (
+    BrokerRefusedError,
+    BrokerUnavailableError,
+    mask_url,
+    refuse_unfit_broker,
+)
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
-from mus.jobs.registry import JOBS
+from mus.jobs.registry import JOBS, JobFunction
 from mus.jobs.runtime import JobRuntime, install_job_runtime
 
 # streaq wants priorities lowest first.
@@ -41,6 +49,21 @@ QUEUE_NAME = "mus"
 WORKER_TARGET = "mus.core.streaq_broker:worker"
 WORKER_MODULE_COMMAND: tuple[str, ...] = ("-m", "streaq", "run", WORKER_TARGET)
 WORKER_PROCESS_NAME = "streaq-worker"
+
+# A job is delivered at most this often (crash redeliveries and broker retries included);
+# past it streaq fails it, and the track is left to the reconciler.
+MAX_TRIES = 10
+BROKER_RETRY_SECONDS = 2
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 5.0
+BROKER_LOST_ERRORS: tuple[type[BaseException], ...] = (
+    CoredisConnectionError,
+    TimeoutError,  # coredis raises the builtin one
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    BrokerUnavailableError,
+)
 
 RETRY_SECONDS = 2.0
 FIRST_ATTEMPT_SECONDS = 10.0
@@ -71,6 +94,18 @@ class StreaqJobQueue:
         except (CoredisError, StreaqError, OSError) as exc:
             raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
         return str(task.id)
+
+    async def backlog(self) -> int:
+        """Stream entries (queued, prefetched or running: acknowledged ones are deleted) and
+        delayed tasks (retries), over every priority."""
+        client = self.client
+        try:
+            async with client.redis.pipeline(transaction=False) as pipe:
+                counts = [pipe.xlen(client.stream_key + name) for name in PRIORITIES]
+                counts += [pipe.zcard(client.queue_key + name) for name in PRIORITIES]
+            return sum([int(await count) for count in counts])
+        except (CoredisError, StreaqError, OSError) as exc:
+            raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
 
 
 def create_producer(settings: Settings) -> Worker[Any]:
@@ -116,6 +151,17 @@ class StreaqConnection:
             return await queue.enqueue(task_name, **kwargs)
         except BrokerUnavailableError:
             self._reconnect.set()  # reopen rather than trust a half-dead pool
+            raise
+
+    async def backlog(self) -> int:
+        queue = self._queue
+        if queue is None:
+            self._reconnect.set()
+            raise BrokerUnavailableError(f"broker unavailable: {self._problem}")
+        try:
+            return await queue.backlog()
+        except BrokerUnavailableError:
+            self._reconnect.set()
             raise
 
     async def start(self, *, wait_seconds: float = FIRST_ATTEMPT_SECONDS) -> None:
@@ -193,12 +239,28 @@ def configure_worker_logging() -> None:
         streaq_logger.propagate = False
 
 
-class MusWorker(Worker[JobRuntime]):
-    """streaq's Worker, refusing an unfit broker before it connects (and loads Functions)."""
+def broker_lost(exc: BaseException) -> bool:
+    """Whether an error out of a running worker means the broker went away (not a bug)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(broker_lost(inner) for inner in exc.exceptions)
+    return isinstance(exc, BROKER_LOST_ERRORS)
 
-    def __init__(self, *, redis_url: str, **options: Any) -> None:
+
+class MusWorker(Worker[JobRuntime]):
+    """streaq's Worker that refuses an unfit broker and rides out a broker that goes away.
+
+    streaq's own run ends with a connection error when Redis restarts, and a Worker runs
+    once (its lifespan is built with it). So when the broker is lost mid-run, this one
+    waits for it to come back and carries on with a fresh twin built by `rebuild`; the
+    messages it held are redelivered after `idle_timeout`, like those of a killed worker.
+    """
+
+    def __init__(
+        self, *, redis_url: str, rebuild: Callable[[], MusWorker] | None = None, **options: Any
+    ) -> None:
         super().__init__(redis_url=redis_url, **options)
         self.broker_url = redis_url  # streaq keeps only the client it built from it
+        self.rebuild = rebuild
 
     async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
         configure_worker_logging()
@@ -208,7 +270,52 @@ class MusWorker(Worker[JobRuntime]):
             # SystemExit with a message: the streaq CLI exits 1 printing this one line.
             raise SystemExit(f"mus worker not started: {exc}") from None
         logger.info("broker %s at %s", info.product, info.url)
-        await super().run_async(task_status=task_status)
+        runner: Worker[JobRuntime] = self
+        while True:
+            try:
+                await Worker.run_async(runner, task_status=task_status)
+            except Exception as exc:
+                if self.rebuild is None or not broker_lost(exc):
+                    raise
+                logger.warning(
+                    "broker lost (%s); running jobs will be redelivered, waiting for it",
+                    root_cause(exc),
+                )
+            else:
+                return  # a signal, or a burst run that found nothing left
+            await wait_for_broker(self.broker_url)
+            runner = self.rebuild()
+            runner.burst = self.burst
+            task_status = TASK_STATUS_IGNORED  # started once already
+
+
+async def wait_for_broker(url: str) -> None:
+    """Probe with backoff until the broker answers and is fit again (an unfit one: exit)."""
+    delay = RECONNECT_FIRST_SECONDS
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            info = await refuse_unfit_broker(url, allow_unreachable=True)
+        except BrokerRefusedError as exc:
+            raise SystemExit(f"mus worker stopped: {exc}") from None
+        if info.reachable:
+            logger.info("broker back: %s at %s; the worker carries on", info.product, info.url)
+            return
+        logger.debug("broker still away (%s); next try in %.1fs", info.error, delay)
+        delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+
+def retried_when_the_broker_is_away(job: JobFunction) -> JobFunction:
+    """The job as streaq runs it: a broker lost under it is a retry, never a failure."""
+
+    @functools.wraps(job)
+    async def run(**kwargs: Any) -> dict[str, Any]:
+        try:
+            return await job(**kwargs)
+        except BrokerUnavailableError as exc:
+            raise StreaqRetry(str(exc), delay=BROKER_RETRY_SECONDS) from exc
+
+    return run
 
 
 def create_worker(
@@ -229,29 +336,34 @@ def create_worker(
     # A fresh list each time: streaq reverses the list it is given in place.
     priorities = [name for name in PRIORITIES if queues is None or name in queues]
 
-    @asynccontextmanager
-    async def lifespan() -> AsyncIterator[JobRuntime]:
-        runtime = await JobRuntime.open(settings, StreaqJobQueue(worker))
-        install_job_runtime(runtime)
-        try:
-            yield runtime
-        finally:
-            install_job_runtime(None)
-            await runtime.close()
+    def build() -> MusWorker:
+        @asynccontextmanager
+        async def lifespan() -> AsyncIterator[JobRuntime]:
+            runtime = await JobRuntime.open(settings, StreaqJobQueue(worker))
+            install_job_runtime(runtime)
+            try:
+                yield runtime
+            finally:
+                install_job_runtime(None)
+                await runtime.close()
 
-    worker = MusWorker(
-        redis_url=settings.redis_url,
-        queue_name=QUEUE_NAME,
-        priorities=priorities,
-        concurrency=settings.worker_concurrency if concurrency is None else concurrency,
-        grace_period=settings.worker_grace_seconds,
-        serializer=to_json,
-        deserializer=from_json,
-        lifespan=lifespan,
-    )
-    for name, job in JOBS.items():
-        worker.task(name=name)(job)
-    return worker
+        worker = MusWorker(
+            redis_url=settings.redis_url,
+            rebuild=build,
+            queue_name=QUEUE_NAME,
+            priorities=list(priorities),
+            concurrency=settings.worker_concurrency if concurrency is None else concurrency,
+            grace_period=settings.worker_grace_seconds,
+            idle_timeout=settings.worker_redelivery_seconds,
+            serializer=to_json,
+            deserializer=from_json,
+            lifespan=lifespan,
+        )
+        for name, job in JOBS.items():
+            worker.task(name=name, max_tries=MAX_TRIES)(retried_when_the_broker_is_away(job))
+        return worker
+
+    return build()
 
 
 def root_cause(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ from mus.adapters.scanner.fast_metadata import (
     read_fast_metadata,
 )
 from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.application.job_outbox import keep_job
 from mus.domain.track import Track, TrackError
 from mus.jobs.runtime import JobRuntime, get_job_runtime
 
@@ -73,11 +74,19 @@ async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> Job
         repo = TrackRepository(session)
         before = await repo.get_by_path(metadata.file_path)
         track, changed = await repo.upsert_fast(metadata)
+        # Committed with the row: a crash right after the commit cannot strand it PENDING.
+        kept = (
+            [
+                await keep_job(
+                    session, "process_slow_metadata", track_id=track.id, revision=track.revision
+                )
+            ]
+            if changed
+            else []
+        )
     if not changed:
         return {"outcome": "unchanged", "track_id": track.id}
-    await runtime.job_queue.enqueue(
-        "process_slow_metadata", track_id=track.id, revision=track.revision
-    )
+    await runtime.relay.send(kept)
     event = EventType.TRACK_ADDED if before is None else EventType.TRACK_UPDATED
     await runtime.events.publish_track(event, track)
     logger.info("%s: %s indexed (track %d)", job_name, file_path, track.id)

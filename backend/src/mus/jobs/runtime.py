@@ -6,7 +6,8 @@ beyond those arguments is reached here; each backend's wiring installs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
@@ -14,6 +15,7 @@ from mus.adapters.events.event_publisher import EventPublisher
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.scanner.cover_store import CoverStore
+from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
 
@@ -29,15 +31,19 @@ class JobRuntime:
     job_queue: JobQueue
     write_lock: WriteLock
     covers: CoverStore
+    relay: OutboxRelay
+    """Sends the jobs a job kept in the outbox; its loop also sends what crashes left."""
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    relay_loop: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, settings: Settings, job_queue: JobQueue) -> JobRuntime:
-        """Connect to the database and Redis; tables are created if missing."""
+        """Connect to the database and Redis (tables are created if missing), start the relay."""
         settings.ensure_directories()
         database = Database(settings.database_url)
         await database.create_tables()
         redis = Redis.from_url(settings.redis_url)
-        return cls(
+        runtime = cls(
             settings=settings,
             database=database,
             redis=redis,
@@ -45,9 +51,15 @@ class JobRuntime:
             job_queue=job_queue,
             write_lock=WriteLock(redis, grace_seconds=settings.write_lock_grace_seconds),
             covers=CoverStore(settings.covers_dir_path),
+            relay=OutboxRelay(database, job_queue),
         )
+        runtime.relay_loop = asyncio.create_task(runtime.relay.run(runtime.stop), name="relay")
+        return runtime
 
     async def close(self) -> None:
+        self.stop.set()
+        if self.relay_loop is not None:
+            await self.relay_loop
         await self.redis.aclose()
         await self.database.dispose()
 

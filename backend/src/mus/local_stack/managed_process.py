@@ -51,11 +51,23 @@ class ManagedProcess:
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
         self._popen: subprocess.Popen[bytes] | None = None
+        self.started_at: float | None = None
+        """`time.monotonic()` of the latest start."""
 
     def start(self) -> None:
         """Spawn the child; its output goes to ours so logs interleave in one terminal."""
         if self._popen is not None:
             raise RuntimeError(f"{self.name} was already started")
+        self._spawn()
+
+    def restart(self) -> None:
+        """Spawn the same command again once the previous child has ended (reaped)."""
+        if self.is_running():
+            raise RuntimeError(f"{self.name} is still running")
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self.started_at = time.monotonic()
         self._popen = subprocess.Popen(
             self.argv,
             env=self.env,

@@ -2,8 +2,8 @@
 
 Starts what a developer would otherwise start by hand (a Redis if REDIS_URL points here and
 nothing answers, the api, one worker on all three queues), shows the URL once the api
-is healthy, and on Ctrl-C/SIGTERM, or when any child dies, stops everything it started, and
-only that.
+is healthy, restarts with backoff a child that dies (the api and the worker ride out a
+Redis restart meanwhile), and on Ctrl-C/SIGTERM stops everything it started, and only that.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -54,18 +55,35 @@ OLD_LOCAL_REDIS_HINT = (
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
+# A child that dies is started again after a delay that doubles up to the last one; one
+# that keeps dying within STABLE_SECONDS of its start is given up on (a broken set-up, not
+# a crash), like supervisord's startretries.
+RESTART_DELAYS_SECONDS = (1.0, 30.0)
+STABLE_SECONDS = 10.0
+MAX_QUICK_DEATHS = 5
+
 
 class LocalStackError(RuntimeError):
     """`mus run` cannot go on; the message is the one sentence the user needs."""
 
 
 class ChildExitedError(LocalStackError):
-    """A child of the stack ended while it should be running."""
+    """A child of the stack ended while it should be running, and is not restarted."""
 
-    def __init__(self, name: str, code: int) -> None:
-        super().__init__(f"{name} exited unexpectedly with code {code}; stopping the rest")
+    def __init__(self, name: str, code: int, reason: str = "exited unexpectedly") -> None:
+        super().__init__(f"{name} {reason} with code {code}; stopping the rest")
         self.name = name
         self.code = code
+
+
+@dataclass(slots=True)
+class RestartPlan:
+    """When a dead child is started again, and how often it already died young."""
+
+    delay: float
+    due: float | None = None
+    quick_deaths: int = 0
+    restarts: int = 0
 
 
 def music_folder_is_empty(folder: Path) -> bool:
@@ -128,6 +146,7 @@ class LocalStack:
         err: TextIO | None = None,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS,
         ready_timeout: float = READY_TIMEOUT_SECONDS,
+        restart_delays: tuple[float, float] = RESTART_DELAYS_SECONDS,
     ) -> None:
         self.settings = settings
         self.host = host
@@ -139,6 +158,8 @@ class LocalStack:
         self.redis: ManagedProcess | None = None
         self.services: list[ManagedProcess] = []
         self.exited: ChildExitedError | None = None
+        self.restart_delays = restart_delays
+        self.restarts: dict[str, RestartPlan] = {}
         self._stop_requested = threading.Event()
 
     # -- messages -------------------------------------------------------------------------
@@ -196,14 +217,50 @@ class LocalStack:
         self.say("press Ctrl-C to stop")
 
     def wait(self) -> int:
-        """Block until a stop is requested (0) or a child dies (1, naming it)."""
+        """Supervise until a stop is requested (0) or a child is given up on (1, naming it)."""
         while not self._stop_requested.wait(POLL_SECONDS):
             try:
-                self.check_children()
+                self.supervise()
             except ChildExitedError as exc:
                 self.complain(str(exc))
                 return 1
         return 0
+
+    def supervise(self, now: float | None = None) -> None:
+        """Restart, with backoff, every child that has ended; each restart is logged.
+
+        Raises ChildExitedError for a child that died young MAX_QUICK_DEATHS times in a row.
+        """
+        now = time.monotonic() if now is None else now
+        first, longest = self.restart_delays
+        for process in self.processes:
+            code = process.poll()
+            if code is None:
+                continue
+            plan = self.restarts.setdefault(process.name, RestartPlan(delay=first))
+            if plan.due is None:
+                lived = now - (process.started_at or now)
+                if lived >= STABLE_SECONDS:
+                    plan.quick_deaths, plan.delay = 0, first
+                plan.quick_deaths += 1
+                if plan.quick_deaths > MAX_QUICK_DEATHS:
+                    self.exited = ChildExitedError(
+                        process.name,
+                        code,
+                        f"died {MAX_QUICK_DEATHS + 1} times within {STABLE_SECONDS:.0f}s of "
+                        "starting, last",
+                    )
+                    raise self.exited
+                plan.due = now + plan.delay
+                self.complain(
+                    f"{process.name} exited with code {code} after {lived:.1f}s; "
+                    f"restarting it in {plan.delay:g}s"
+                )
+            elif now >= plan.due:
+                process.restart()
+                plan.due, plan.restarts = None, plan.restarts + 1
+                plan.delay = min(plan.delay * 2, longest)
+                self.say(f"restarted {process.name} (restart {plan.restarts}, pid {process.pid})")
 
     def stop(self) -> None:
         """Stop api and workers together, then the Redis this stack started (never another)."""

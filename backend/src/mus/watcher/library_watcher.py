@@ -12,13 +12,14 @@ import logging
 from collections.abc import AsyncGenerator, Iterable
 from pathlib import Path
 
-from redis.exceptions import RedisError
 from watchfiles import Change, awatch
 
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
-from mus.application.job_queue import BrokerUnavailableError, JobQueue
+from mus.application.job_outbox import OutboxRelay, keep_job
+from mus.application.job_queue import JobQueue
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.watcher.change_mapper import JobRequest, map_changes
 from mus.watcher.known_tracks import KnownTracks
 
@@ -57,7 +58,7 @@ async def _next_batch(
 
 
 class LibraryWatcher:
-    """Watches the music root recursively and enqueues file jobs through the JobQueue port."""
+    """Watches the music root recursively and queues file jobs through the outbox and the port."""
 
     def __init__(
         self,
@@ -74,6 +75,7 @@ class LibraryWatcher:
         """`force_polling=None` lets watchfiles decide (env `WATCHFILES_FORCE_POLLING`)."""
         self.music_root = music_root.resolve()
         self.job_queue = job_queue
+        self.relay = OutboxRelay(database, job_queue)
         self.write_lock = write_lock
         self.database = database
         self.debounce_ms = debounce_ms
@@ -155,57 +157,45 @@ class LibraryWatcher:
         return await self.dispatch(requests)
 
     async def dispatch(self, requests: Iterable[JobRequest]) -> int:
-        """Enqueue each request unless its paths are write-locked (the echo of mus's writes).
+        """Keep every request that is not the echo of mus's own write, then relay them.
 
-        A broker failure is logged per request and never raised; returns how many were
-        enqueued.
+        The jobs are written to the outbox first, in one transaction, so a broker that is
+        away delays them and loses none: the relay delivers them, in order, once it is
+        back. Returns how many jobs were kept.
         """
-        enqueued = echoes = failed = 0
+        wanted: list[JobRequest] = []
+        echoes = 0
         for request in requests:
             if await self._is_echo(request):
                 echoes += 1
                 logger.debug(
                     "file watcher: ignored own write %s%s", request.task_name, request.kwargs
                 )
-                continue
-            try:
-                job_id = await self.job_queue.enqueue(request.task_name, **request.kwargs)
-            except BrokerUnavailableError as exc:
-                failed += 1
-                logger.error(
-                    "file watcher: broker unavailable, %s%s not queued: %s",
-                    request.task_name,
-                    request.kwargs,
-                    exc,
-                )
-                continue
-            except Exception:
-                failed += 1
-                logger.exception(
-                    "file watcher: could not queue %s%s", request.task_name, request.kwargs
-                )
-                continue
-            enqueued += 1
-            logger.debug(
-                "file watcher: queued %s%s (job %s)",
-                request.task_name,
-                request.kwargs,
-                job_id,
-            )
+            else:
+                wanted.append(request)
+        if wanted:
+            async with self.database.session() as session:
+                kept = [
+                    await keep_job(session, request.task_name, **request.kwargs)
+                    for request in wanted
+                ]
+            sent = await self.relay.send(kept)
+        else:
+            sent = 0
         logger.info(
-            "file watcher: %d jobs queued, %d own writes ignored, %d failed",
-            enqueued,
+            "file watcher: %d jobs queued, %d kept until the broker is back, %d own writes ignored",
+            sent,
+            len(wanted) - sent,
             echoes,
-            failed,
         )
-        return enqueued
+        return len(wanted)
 
     async def _is_echo(self, request: JobRequest) -> bool:
         for path in request.paths:
             try:
                 if await self.write_lock.mutes(path, request.task_name):
                     return True
-            except RedisError as exc:
+            except BrokerUnavailableError as exc:
                 # Cannot tell: queue it; a job on our own write finds nothing to change.
                 logger.warning("file watcher: write-lock check failed for %s: %s", path, exc)
         return False

@@ -51,3 +51,21 @@ class PlayerStateRow(Base):
     progress_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     volume: Mapped[float] = mapped_column(Float, default=1.0)
     is_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboxRow(Base):
+    """Row of `job_outbox`: a job committed with the change that implies it, not yet queued.
+
+    `due_at` (epoch seconds) is when a relay may send it: a writer that sends its own entries
+    right after commit sets it a little ahead, and a relay that claims an entry moves it on
+    by a lease, so two relays do not send the same entry at once.
+    """
+
+    __tablename__ = "job_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_name: Mapped[str] = mapped_column(String)
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    due_at: Mapped[float] = mapped_column(Float, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

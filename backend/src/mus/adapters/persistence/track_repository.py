@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
@@ -171,6 +172,18 @@ class TrackRepository:
             )
             found.update((row[0], row[1]) for row in result.all())
         return found
+
+    async def pending_since(self, before: datetime) -> list[tuple[int, int]]:
+        """(id, revision) of PENDING tracks not touched since `before`, in id order."""
+        result = await self.session.execute(
+            select(TrackRow.id, TrackRow.revision)
+            .where(
+                TrackRow.processing_status == ProcessingStatus.PENDING.value,
+                TrackRow.updated_at < before,
+            )
+            .order_by(TrackRow.id)
+        )
+        return [(int(row[0]), int(row[1])) for row in result.all()]
 
     async def mark_pending(self, track_id: int) -> int:
         """Back to PENDING with a new revision; returns the revision a slow job must carry."""

@@ -20,7 +20,7 @@ from mus.api.schemas import (
     TrackPage,
     TrackRead,
 )
-from mus.application.job_queue import BrokerUnavailableError
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.domain.track import ProcessingStatus, Track, TrackError
 
 router = APIRouter(prefix="/errors", tags=["errors"])

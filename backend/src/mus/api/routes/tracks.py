@@ -25,7 +25,6 @@ from mus.api.schemas import (
     TrackPage,
     TrackRead,
 )
-from mus.api.write_lock_guard import held_write_lock
 from mus.application.job_catalogue import JOB_QUEUES
 from mus.domain.file_naming import track_file_stem
 from mus.domain.track import ProcessingStatus, Track
@@ -71,7 +70,7 @@ async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track
     absolute = track_file(state.settings, track)
     if not await asyncio.to_thread(absolute.is_file):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track))
-    async with held_write_lock(state.write_lock, [track.file_path], WriteKind.CONTENT):
+    async with state.write_lock.hold([track.file_path], WriteKind.CONTENT):
         try:
             content_hash, stat_result = await asyncio.to_thread(
                 _rewrite_tags, absolute, edit.title, edit.artist

@@ -19,7 +19,6 @@ from mus.api.library_files import (
     move_without_overwrite,
 )
 from mus.api.schemas import ErrorDetail, TrackEdit, UploadAccepted
-from mus.api.write_lock_guard import held_write_lock
 from mus.domain.audio_formats import AUDIO_EXTENSIONS
 from mus.domain.file_naming import track_file_stem
 
@@ -79,7 +78,7 @@ async def _place(state: AppStateDep, received: ReceivedUpload, stem: str) -> tup
             state.database, root, PurePosixPath("."), stem, received.extension
         )
         destination = root / relative
-        async with held_write_lock(state.write_lock, [relative]):
+        async with state.write_lock.hold([relative]):
             try:
                 await asyncio.to_thread(move_without_overwrite, received.temp_path, destination)
             except FileExistsError:

@@ -1,0 +1,143 @@
+"""The job outbox: a job is committed to SQLite with the change that implies it, then relayed.
+
+A row and the job it calls for live in two systems; a crash or a broker outage between the
+commit and the enqueue would lose the job, and the track would wait for a restart. So the job
+intent is written in the same transaction as the row (`keep_job`), handed to the broker by a
+relay right after the commit (`OutboxRelay.send`), and forgotten once the broker has it. What
+a crash or an outage leaves behind, the relay loop of any running api or worker sends later
+(`OutboxRelay.run`). Delivery is at-least-once: a relay that dies between sending and
+forgetting sends again, and every job is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.outbox_repository import OutboxEntry, OutboxRepository
+from mus.application.job_queue import JobQueue, JobRejectedError, route_job
+from mus.core.broker_preflight import BrokerUnavailableError
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_SECONDS = 5.0
+"""A writer sends its own entries at once; other relays wait this long before taking them."""
+LEASE_SECONDS = 10.0
+"""A claimed entry is another relay's again after this, if its claimer died meanwhile; a
+delivery takes milliseconds, and one slower than this is at worst sent twice."""
+RETRY_SECONDS = 1.0
+"""After the broker refused a delivery, the entries are due again this much later."""
+POLL_SECONDS = 1.0
+CLAIM_LIMIT = 500
+
+
+async def keep_job(session: AsyncSession, task_name: str, **kwargs: Any) -> int:
+    """Write a job into the outbox within the caller's transaction; returns the entry id.
+
+    An unknown job or non-JSON arguments are refused here, as `enqueue` would.
+    """
+    route_job(task_name, kwargs)
+    return await OutboxRepository(session).add(task_name, kwargs, due_in=HANDOFF_SECONDS)
+
+
+class OutboxRelay:
+    """Hands kept jobs to the broker through the job queue port, oldest first."""
+
+    def __init__(self, database: Database, job_queue: JobQueue) -> None:
+        self.database = database
+        self.job_queue = job_queue
+        self._wake = asyncio.Event()
+        self._broker_away = False
+
+    async def send(self, ids: Sequence[int]) -> int:
+        """Deliver the entries the caller just committed; returns how many the broker took.
+
+        With the broker away they stay in the outbox for the relay loop: the caller's change
+        stands and its job follows once the broker is back.
+        """
+        if not ids:
+            return 0
+        async with self.database.session() as session:
+            entries = await OutboxRepository(session).claim(
+                ids=list(ids), lease_seconds=LEASE_SECONDS
+            )
+        return await self._deliver(entries)
+
+    async def flush(self) -> int:
+        """Deliver every due entry; stops early while the broker is away."""
+        total = 0
+        while True:
+            async with self.database.session() as session:
+                entries = await OutboxRepository(session).claim(
+                    lease_seconds=LEASE_SECONDS, limit=CLAIM_LIMIT
+                )
+            if not entries:
+                return total
+            sent = await self._deliver(entries)
+            total += sent
+            if sent < len(entries):
+                return total
+
+    def wake(self) -> None:
+        """Ask the relay loop to flush now (the broker is back, or a writer could not send)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = POLL_SECONDS) -> None:
+        """Flush every `poll_seconds` (or when woken) until `stop` is set."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # the database is busy or gone for a moment: next round
+                logger.exception("job outbox: relay round failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll_seconds):
+                    await _first_of(stop, self._wake)
+
+    async def _deliver(self, entries: Sequence[OutboxEntry]) -> int:
+        delivered: list[int] = []
+        rejected: list[int] = []
+        undelivered: list[int] = []
+        for index, entry in enumerate(entries):
+            try:
+                await self.job_queue.enqueue(entry.task_name, **entry.kwargs)
+            except BrokerUnavailableError as exc:
+                undelivered = [later.id for later in entries[index:]]
+                if not self._broker_away:
+                    logger.warning(
+                        "job outbox: broker away, %d job(s) kept until it is back: %s",
+                        len(undelivered),
+                        exc,
+                    )
+                self._broker_away = True
+                break
+            except JobRejectedError as exc:  # written by an older mus that knew this job
+                logger.error("job outbox: dropping %s%s: %s", entry.task_name, entry.kwargs, exc)
+                rejected.append(entry.id)
+            else:
+                delivered.append(entry.id)
+        if delivered and self._broker_away:
+            logger.info("job outbox: broker back, delivering kept jobs")
+            self._broker_away = False
+        async with self.database.session() as session:
+            outbox = OutboxRepository(session)
+            if delivered or rejected:
+                await outbox.forget([*delivered, *rejected])
+            if undelivered:
+                await outbox.release(undelivered, due_in=RETRY_SECONDS)
+        return len(delivered)
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
