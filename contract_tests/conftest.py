@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from mus.adapters.persistence.outbox_repository import OutboxRepository
 from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
 from harness.determinism import first_difference
 from harness.parity_results import ScenarioResult, write_results
+from harness.private_broker import PrivateBroker
 from harness.provenance import BASELINE_BACKEND, digest_problem, update_refusal
 from harness.queue_backend import QueueBackend
 from harness.queue_backends import BACKENDS, backend_by_name
@@ -119,21 +121,33 @@ def run_scenario(
     tmp_path: Path,
     contract_redis_url: str,
     monkeypatch: pytest.MonkeyPatch,
-) -> Callable[[Scenario], Awaitable[dict[str, Any]]]:
-    """Run a scenario in a fresh world and return its recording (twice in determinism mode)."""
+) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Run a scenario in a fresh world and return its recording (twice in determinism mode).
 
-    async def once(scenario: Scenario) -> dict[str, Any]:
-        async with open_world(queue_backend, tmp_path, contract_redis_url, monkeypatch) as world:
-            await scenario(world)
-            await world.drain()
-            recording = await world.record()
+    `own_broker=True` gives the world a Redis of its own that the scenario may stop.
+    """
+
+    async def once(scenario: Scenario, own_broker: bool) -> dict[str, Any]:
+        broker = PrivateBroker(tmp_path / f"broker-{uuid.uuid4().hex[:8]}") if own_broker else None
+        url = contract_redis_url
+        if broker is not None:
+            broker.start()
+            url = broker.url
+        try:
+            async with open_world(queue_backend, tmp_path, url, monkeypatch, broker) as world:
+                await scenario(world)
+                await world.drain()
+                recording = await world.record()
+        finally:
+            if broker is not None:
+                broker.kill()
         request.config.stash[TASKS].update(job["task"] for job in recording["jobs"])
         return recording
 
-    async def run(scenario: Scenario) -> dict[str, Any]:
-        first = await once(scenario)
+    async def run(scenario: Scenario, *, own_broker: bool = False) -> dict[str, Any]:
+        first = await once(scenario, own_broker)
         if request.config.getoption("--determinism"):
-            second = await once(scenario)
+            second = await once(scenario, own_broker)
             difference = first_difference(first, second)
             if difference is not None:
                 pytest.fail(

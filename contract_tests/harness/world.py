@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.application.initial_scan import run_initial_scan
 from mus.application.job_outbox import OutboxRelay
@@ -27,6 +28,7 @@ from mus.demo.audio_spec import AudioSpec
 from mus.watcher.change_mapper import ChangeKind
 from mus.watcher.library_watcher import LibraryWatcher
 
+from harness.private_broker import PrivateBroker
 from harness.queue_backend import QueueBackend
 from harness.recorder import RunLog, record
 
@@ -43,12 +45,14 @@ class World:
         job_queue: JobQueue,
         redis: aioredis.Redis,
         stack: AsyncExitStack,
+        broker: PrivateBroker | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.backend = backend
         self.job_queue = job_queue
         self.redis = redis
+        self.broker = broker
         self.events: list[dict[str, Any]] = []
         self._stack = stack
         self._api: httpx.AsyncClient | None = None
@@ -118,6 +122,39 @@ class World:
         job, result and lock is gone; the database is not."""
         await self.redis.flushdb()
 
+    async def broker_stops(self) -> None:
+        """The broker goes away (a clean stop: its AOF keeps what it held).
+
+        The events published so far are collected first; the world listens again once the
+        broker is back (no job runs in between, so none is missed).
+        """
+        await self._collect_events()
+        await self._pubsub.aclose()
+        self._own_broker().stop()
+
+    async def broker_starts(self) -> None:
+        """The broker is back, with what its AOF kept."""
+        self._own_broker().start()
+        await self.listen()
+
+    def _own_broker(self) -> PrivateBroker:
+        if self.broker is None:
+            raise RuntimeError("register the scenario with @scenarios.add_on_own_broker")
+        return self.broker
+
+    async def relay_kept_jobs(self, within_seconds: float = 30.0) -> None:
+        """The api's relay loop, round by round, until every kept job is with the broker."""
+        relay = OutboxRelay(self.database, self.job_queue)
+        deadline = asyncio.get_running_loop().time() + within_seconds
+        while True:
+            await relay.flush()
+            async with self.database.session() as session:
+                if not await OutboxRepository(session).count():
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"kept jobs not relayed within {within_seconds:g}s")
+            await asyncio.sleep(0.2)
+
     async def reconcile(self) -> int:
         """One round of the api's reconciler (its loop is off in the world, for determinism)."""
         relay = OutboxRelay(self.database, self.job_queue)
@@ -128,6 +165,11 @@ class World:
         """Run the backend's worker on the named queues (all when none are named)."""
         await self.backend.drain(queues or None)
         await self._collect_events()
+
+    async def listen(self) -> None:
+        """Subscribe to the app's event channel: what the api relays to SSE clients."""
+        self._pubsub = self.redis.pubsub()
+        await self._pubsub.subscribe(self.settings.event_channel)
 
     async def _collect_events(self) -> None:
         pubsub = self._pubsub
@@ -147,7 +189,11 @@ class World:
 
 @asynccontextmanager
 async def open_world(
-    backend: QueueBackend, tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    backend: QueueBackend,
+    tmp_path: Path,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    broker: PrivateBroker | None = None,
 ) -> AsyncIterator[World]:
     """Fresh data folder and Redis database; the env is what the backend's workers read too."""
     data_dir = tmp_path / f"world-{uuid.uuid4().hex[:8]}" / "data"
@@ -176,15 +222,14 @@ async def open_world(
             job_queue=job_queue,
             redis=redis,
             stack=stack,
+            broker=broker,
         )
-        pubsub = redis.pubsub()
-        await pubsub.subscribe(settings.event_channel)
-        world._pubsub = pubsub
+        await world.listen()
         try:
             yield world
         finally:
             await stack.aclose()
-            await pubsub.aclose()
+            await world._pubsub.aclose()
             await backend.stop()
             await database.dispose()
             await redis.flushdb()

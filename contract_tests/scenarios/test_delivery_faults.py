@@ -36,6 +36,52 @@ async def reconciler_leaves_queued_work_alone(world: World) -> None:
     assert await world.reconcile() == 0
 
 
+@scenarios.add_on_own_broker
+async def broker_down_when_the_api_starts(world: World) -> None:
+    """The api's start-up scan runs with the broker down: rows are indexed, the analysis
+    batches are kept, and the relay hands them over once the broker is up."""
+    world.write_all(
+        [
+            AudioSpec("Start/one.mp3", "mp3", title="One", artist="Early"),
+            AudioSpec("Start/two.ogg", "ogg", title="Two"),
+            AudioSpec("Start/three.wav", "wav"),
+        ]
+    )
+    await world.broker_stops()
+    await world.initial_scan()
+    await world.broker_starts()
+    await world.relay_kept_jobs()
+
+
+@scenarios.add_on_own_broker
+async def broker_restarts_with_jobs_queued(world: World) -> None:
+    """Creations queued, then a broker restart (AOF on): every queued job survives it."""
+    world.write_all(
+        [
+            AudioSpec("Queued/a.flac", "flac", title="A"),
+            AudioSpec("Queued/b.m4a", "m4a", title="B", cover=CoverSpec(seed=3)),
+        ]
+    )
+    await world.os_events([("added", "Queued/a.flac"), ("added", "Queued/b.m4a")])
+    await world.broker_stops()
+    await world.broker_starts()
+
+
+@scenarios.add_on_own_broker
+async def watcher_events_while_the_broker_is_away(world: World) -> None:
+    """Files arrive while the broker is down: the watcher keeps their jobs, in order, and
+    they run once it is back; a file created and deleted meanwhile leaves nothing."""
+    world.write(AudioSpec("Away/kept.mp3", "mp3", title="Kept"))
+    transient = world.write(AudioSpec("Away/transient.wav", "wav", title="Transient"))
+    await world.broker_stops()
+    await world.os_events([("added", "Away/kept.mp3"), ("added", "Away/transient.wav")])
+    transient.unlink()
+    await world.os_events([("deleted", "Away/transient.wav")])
+    await world.broker_starts()
+    await world.relay_kept_jobs()
+
+
 @pytest.mark.parametrize("name", scenarios.names())
 async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
-    assert await run_scenario(scenarios[name]) == snapshot
+    own_broker = scenarios.needs_own_broker(name)
+    assert await run_scenario(scenarios[name], own_broker=own_broker) == snapshot
