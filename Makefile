@@ -83,7 +83,7 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 		--python-version 3.11 --generate-hashes --custom-compile-command "make back-lock" \
 		--quiet -o ../contract_tests/requirements-arq.txt
 
-bench: ## arq baseline and streaq side by side: no-op jobs, 1,000 files to COMPLETE, priority wait
+bench: ## arq and streaq side by side: no-op jobs, 1,000 files, priority wait, recovery after a SIGKILL
 	cd contract_tests && $(CONTRACT_RUN) python -m benchmarks.queue_bench $(BENCH_ARGS)
 
 contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import signal
 import statistics
 import tempfile
 import time
@@ -45,8 +46,10 @@ from mus.demo.audio_generator import generate_library
 from mus.domain.track import ProcessingStatus
 
 from harness.arq_wiring import FUNCTIONS, ArqJobQueue, arq_queue_key, open_arq_pool, worker_settings
+from harness.queue_backends import backend_by_name
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
+CONTRACT_ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.05
 
 
@@ -77,6 +80,7 @@ class Figures:
     files_listed_seconds: float | None = None
     files_done: str = ""
     waits_ms: list[float] = field(default_factory=list)
+    recovery_seconds: float | None = None
 
 
 class ArqBench:
@@ -326,6 +330,64 @@ async def files_to_complete(backend: Bench, redis_url: str, files: int) -> Files
     return FilesRun(listed_at[0] - started, seconds, f"{complete} ok, {files - complete} err")
 
 
+async def recovery_after_kill(name: str, redis_url: str, files: int) -> float:
+    """Seconds from a SIGKILL of the backend's real worker process, mid-run, until every file
+    is COMPLETE with a new worker process started at once: the redelivery of what it held.
+
+    arq as deployed holds a killed worker's job for its job timeout plus 10 s (310 s);
+    streaq for `MUS_WORKER_REDELIVERY_SECONDS`.
+    """
+    backend = backend_by_name(name)
+    with fresh_settings(redis_url) as settings:
+        paths = generate_library(settings.music_dir_path, files, seed=2027)
+        database = Database(settings.database_url)
+        await database.create_tables()
+
+        async def tracks(status: ProcessingStatus | None = None) -> int:
+            async with database.session() as session:
+                return await TrackRepository(session).count(status=status)
+
+        async def complete() -> bool:
+            return await tracks(ProcessingStatus.COMPLETE) == files
+
+        port = await backend.start(settings)
+        first = await _worker_process(backend.worker_process())
+        second: asyncio.subprocess.Process | None = None
+        try:
+            for path in paths:
+                relative = path.relative_to(settings.music_dir_path).as_posix()
+                await port.enqueue("handle_file_created", file_path=relative)
+
+            async def some_indexed() -> bool:
+                return await tracks() >= max(1, files // 5)
+
+            await until(some_indexed, 120, f"{name}: the first worker indexing")
+            os.killpg(first.pid, signal.SIGKILL)
+            killed = time.perf_counter()
+            second = await _worker_process(backend.worker_process())
+            await until(complete, 900, f"{name}: every file COMPLETE after the kill")
+            return time.perf_counter() - killed
+        finally:
+            for process in (first, second):
+                if process is not None and process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    await process.wait()
+            await backend.stop()
+            await database.dispose()
+
+
+async def _worker_process(argv: list[str]) -> asyncio.subprocess.Process:
+    """A worker as deployed, in a session of its own, reading the environment's settings."""
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=CONTRACT_ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 async def high_priority_waits(
     backend: Bench, redis_url: str, backlog: int, probes: int, job_ms: int
 ) -> list[float]:
@@ -404,6 +466,10 @@ async def run(args: argparse.Namespace) -> None:
             found.waits_ms = await high_priority_waits(
                 backend, args.redis_url, args.backlog, args.probes, args.backlog_job_ms
             )
+        if "recovery" in args.measures:
+            found.recovery_seconds = await recovery_after_kill(
+                backend.name, args.redis_url, args.recovery_files
+            )
     arq, streaq = figures["arq"], figures["streaq"]
     print(
         f"mus queue benchmark: arq {ArqBench().version()} (baseline) vs streaq "
@@ -458,6 +524,14 @@ async def run(args: argparse.Namespace) -> None:
                 fmt(_p(streaq.waits_ms, 0.95)),
             ),
         ]
+    if "recovery" in args.measures:
+        rows.append(
+            (
+                f"recovery: worker SIGKILLed mid-run, {args.recovery_files} files to COMPLETE, s",
+                fmt(arq.recovery_seconds),
+                fmt(streaq.recovery_seconds),
+            )
+        )
     print()
     print(table(rows, ("figure", "arq", "streaq")))
 
@@ -482,11 +556,12 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=2000)
     parser.add_argument("--backlog-job-ms", type=int, default=20)
     parser.add_argument("--probes", type=int, default=40)
+    parser.add_argument("--recovery-files", type=int, default=40)
     parser.add_argument(
         "--measures",
         nargs="+",
-        choices=("noop", "files", "wait"),
-        default=["noop", "files", "wait"],
+        choices=("noop", "files", "wait", "recovery"),
+        default=["noop", "files", "wait", "recovery"],
     )
     asyncio.run(run(parser.parse_args()))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from importlib.metadata import version as package_version
 
@@ -73,6 +74,9 @@ class ArqBackend:
                     break  # re-check from the highest queue: jobs chain downwards
 
         await asyncio.wait_for(run(), timeout=timeout_seconds)
+
+    def worker_process(self) -> list[str]:
+        return [sys.executable, "-m", "harness.arq_process"]
 
     async def executed_jobs(self) -> list[ExecutedJob]:
         results = await self.pool.all_job_results()

@@ -48,6 +48,11 @@ class QueueBackend(Protocol):
         """
         ...
 
+    def worker_process(self) -> list[str]:
+        """The argv of this backend's worker as a process of its own, on all three queues
+        (run from `contract_tests/` with the world's environment); fault scenarios kill it."""
+        ...
+
     async def executed_jobs(self) -> list[ExecutedJob]:
         """Every job run since start, with queue, arguments and outcome."""
         ...

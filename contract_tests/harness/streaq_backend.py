@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
@@ -16,6 +17,7 @@ from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
 from mus.core.streaq_broker import (
     PRIORITIES,
+    WORKER_MODULE_COMMAND,
     StreaqConnection,
     StreaqJobQueue,
     create_producer,
@@ -117,6 +119,9 @@ class StreaqBackend:
             raise RuntimeError("StreaqBackend.start() was not called")
         return self._settings
 
+    def worker_process(self) -> list[str]:
+        return [sys.executable, *WORKER_MODULE_COMMAND]
+
     async def executed_jobs(self) -> list[ExecutedJob]:
         client = self.client
         # After a drain a task has run exactly when its result is stored; result_by_id opens
@@ -139,7 +144,32 @@ class StreaqBackend:
                 outcome=result.result if result.success else _exception_name(result),
             )
 
-        return list(await asyncio.gather(*(result_of(entry) for entry in done)))
+        noted = list(await asyncio.gather(*(result_of(entry) for entry in done)))
+        return noted + await self._results_of_other_processes({e.task_id for e in self._enqueued})
+
+    async def _results_of_other_processes(self, noted: set[str]) -> list[ExecutedJob]:
+        """Tasks a worker process of a fault scenario enqueued (chained jobs): their results
+        carry the task name and outcome, not the arguments, which only the enqueue saw."""
+        client = self.client
+        prefix = client.results_key
+        others = [
+            key.removeprefix(prefix)
+            async for key in client.redis.scan_iter(match=prefix + "*")
+            if key.removeprefix(prefix) not in noted
+        ]
+        jobs = []
+        for task_id in sorted(others):
+            result = await client.result_by_id(task_id, timeout=RESULT_WAIT_SECONDS)
+            jobs.append(
+                ExecutedJob(
+                    queue=JOB_QUEUES[result.fn_name].value,
+                    task=result.fn_name,
+                    kwargs={},
+                    success=result.success,
+                    outcome=result.result if result.success else _exception_name(result),
+                )
+            )
+        return jobs
 
     async def stop(self) -> None:
         if self._original_enqueue is not None:

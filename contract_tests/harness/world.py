@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -30,7 +33,9 @@ from mus.watcher.library_watcher import LibraryWatcher
 
 from harness.private_broker import PrivateBroker
 from harness.queue_backend import QueueBackend
-from harness.recorder import RunLog, record
+from harness.recorder import RunLog, at_least_once, record
+
+CONTRACT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class World:
@@ -53,6 +58,7 @@ class World:
         self.job_queue = job_queue
         self.redis = redis
         self.broker = broker
+        self.redelivered = False
         self.events: list[dict[str, Any]] = []
         self._stack = stack
         self._api: httpx.AsyncClient | None = None
@@ -155,6 +161,36 @@ class World:
                 raise RuntimeError(f"kept jobs not relayed within {within_seconds:g}s")
             await asyncio.sleep(0.2)
 
+    async def worker_killed_mid_run(self, after_tracks: int, within_seconds: float = 30) -> None:
+        """The backend's real worker runs as a process until `after_tracks` rows exist, then
+        is SIGKILLed: what it held is redelivered to the next drain. Jobs may then run twice,
+        so the recording keeps only what at-least-once delivery fixes (see `record`)."""
+        self.redelivered = True
+        argv = self.backend.worker_process()
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=CONTRACT_ROOT,
+            env={**os.environ, "MUS_CONTRACT_ARQ_JOB_TIMEOUT": "5"},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + within_seconds
+            while await self._track_count() < after_tracks:
+                if process.returncode is not None or loop.time() > deadline:
+                    raise RuntimeError(f"the worker process did not index {after_tracks} tracks")
+                await asyncio.sleep(0.02)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await asyncio.wait_for(process.wait(), 10)
+
+    async def _track_count(self) -> int:
+        async with self.database.session() as session:
+            return await TrackRepository(session).count()
+
     async def reconcile(self) -> int:
         """One round of the api's reconciler (its loop is off in the world, for determinism)."""
         relay = OutboxRelay(self.database, self.job_queue)
@@ -182,7 +218,10 @@ class World:
     async def record(self) -> dict[str, Any]:
         await self._collect_events()
         jobs = await self.backend.executed_jobs()
-        return await record(self.settings, self.database, RunLog(self.events, jobs))
+        recording = await record(self.settings, self.database, RunLog(self.events, jobs))
+        if self.redelivered:
+            recording = at_least_once(recording)
+        return recording
 
     _pubsub: Any = None
 

@@ -81,6 +81,20 @@ async def watcher_events_while_the_broker_is_away(world: World) -> None:
     await world.relay_kept_jobs()
 
 
+@scenarios.add
+async def worker_killed_mid_run(world: World) -> None:
+    """Twelve files queued; the backend's real worker process is SIGKILLed once three are
+    indexed. Whatever it held (running, prefetched, a follow-up committed but not sent) is
+    done by the next worker: every file COMPLETE, every job run at least once, none lost."""
+    specs = [
+        AudioSpec(f"Killed/{n:02d}.{fmt}", fmt, title=f"Killed {n}", duration_seconds=1.0)
+        for n, fmt in enumerate(["mp3", "flac", "ogg", "m4a", "wav", "mp3"] * 2)
+    ]
+    world.write_all(specs)
+    await world.os_events([("added", spec.relative_path) for spec in specs])
+    await world.worker_killed_mid_run(after_tracks=3)
+
+
 @pytest.mark.parametrize("name", scenarios.names())
 async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
     own_broker = scenarios.needs_own_broker(name)
