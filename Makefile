@@ -59,9 +59,11 @@ types: ## mypy --strict on the mus package, the contract harness and the queue b
 ci: setup lint types actionlint test chaos contract-determinism cutover-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
-	@start=$$(date +%s); \
-	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS); \
-	echo "contract suite ($(QUEUE_BACKEND)): $$(( $$(date +%s) - start ))s"
+	@start=$$(date +%s); status=0; \
+	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=$(QUEUE_BACKEND) $(PYTEST_ARGS) \
+		|| status=$$?; \
+	echo "contract suite ($(QUEUE_BACKEND)): $$(( $$(date +%s) - start ))s, exit $$status"; \
+	exit $$status
 
 cutover-gate: contract contract-streaq ## Both legs, then the parity report and the gate (--strict)
 	cd contract_tests && $(CONTRACT_RUN) python -m harness.cutover_gate --strict
@@ -73,6 +75,11 @@ contract-determinism: ## Every scenario twice on one backend; fails naming any u
 	$(MAKE) contract PYTEST_ARGS="--determinism $(PYTEST_ARGS)"
 
 contract-record: ## (Re)record the snapshots and provenance: arq baseline only
+	@if [ "$(QUEUE_BACKEND)" != arq ]; then \
+		echo "contract-record: snapshots are recorded by the arq baseline only;" \
+			"QUEUE_BACKEND=$(QUEUE_BACKEND) refused" >&2; \
+		exit 2; \
+	fi
 	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=arq --snapshot-update $(PYTEST_ARGS)
 
 back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin the arq baseline

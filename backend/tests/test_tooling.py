@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 import shutil
 import subprocess
@@ -47,7 +48,7 @@ def make_commands(arguments: list[str]) -> list[Command]:
     commands: list[Command] = []
     for line in printed.splitlines():
         folder = "."
-        for segment in line.replace("&&", ";").split(";"):
+        for segment in line.replace("&&", ";").replace("||", ";").split(";"):
             words = shlex.split(segment)
             if words[:1] == ["cd"]:
                 folder = words[1]
@@ -86,3 +87,30 @@ def test_tox_env_runs_what_make_runs(env: str, make_arguments: list[str]) -> Non
     if shutil.which("make") is None:
         pytest.fail("make is missing: `make setup` (or tools/install-prerequisites.sh) installs it")
     assert tox_commands(env) == make_commands(make_arguments)
+
+
+def run_make(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", *arguments],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_make_contract_prints_its_time_when_it_fails_too() -> None:
+    """A failing contract run still says how long it took, and make fails with it."""
+    failed = run_make("contract", "QUEUE_BACKEND=streaq", "PYTEST_ARGS=-k no_scenario_is_named_so")
+    assert failed.returncode != 0
+    assert re.search(r"contract suite \(streaq\): \d+s, exit 5", failed.stdout), failed.stdout
+
+
+def test_make_contract_record_refuses_any_backend_but_arq() -> None:
+    refused = run_make("contract-record", "QUEUE_BACKEND=streaq")
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines()[0] == (
+        "contract-record: snapshots are recorded by the arq baseline only; "
+        "QUEUE_BACKEND=streaq refused"
+    )
