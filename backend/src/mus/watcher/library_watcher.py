@@ -74,7 +74,6 @@ class LibraryWatcher:
     ) -> None:
         """`force_polling=None` lets watchfiles decide (env `WATCHFILES_FORCE_POLLING`)."""
         self.music_root = music_root.resolve()
-        self.job_queue = job_queue
         self.relay = OutboxRelay(database, job_queue)
         self.write_lock = write_lock
         self.database = database
