@@ -154,9 +154,8 @@ class World:
         deadline = asyncio.get_running_loop().time() + within_seconds
         while True:
             await relay.flush()
-            async with self.database.session() as session:
-                if not await OutboxRepository(session).count():
-                    return
+            if not await self._kept_jobs():
+                return
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"kept jobs not relayed within {within_seconds:g}s")
             await asyncio.sleep(0.2)
@@ -198,9 +197,20 @@ class World:
 
     # --- running and recording ---------------------------------------------------------
     async def drain(self, *queues: str) -> None:
-        """Run the backend's worker on the named queues (all when none are named)."""
+        """Run the backend's worker on the named queues (all when none are named).
+
+        Jobs a killed worker had kept in the outbox but not sent are relayed once their
+        claim lapses (as the api's relay loop would), and drained too.
+        """
         await self.backend.drain(queues or None)
+        while await self._kept_jobs():
+            await self.relay_kept_jobs()
+            await self.backend.drain(queues or None)
         await self._collect_events()
+
+    async def _kept_jobs(self) -> int:
+        async with self.database.session() as session:
+            return await OutboxRepository(session).count()
 
     async def listen(self) -> None:
         """Subscribe to the app's event channel: what the api relays to SSE clients."""
