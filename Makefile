@@ -80,7 +80,10 @@ contract-record: ## (Re)record the snapshots and provenance: arq baseline only
 			"QUEUE_BACKEND=$(QUEUE_BACKEND) refused" >&2; \
 		exit 2; \
 	fi
-	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=arq --snapshot-update $(PYTEST_ARGS)
+	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=arq --snapshot-update scenarios \
+		$(PYTEST_ARGS)
+	@echo "contract-record: snapshots and provenance written; the harness's own tests, on them:"
+	cd contract_tests && $(CONTRACT_RUN) pytest --queue-backend=arq harness_tests
 
 back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin the arq baseline
 	cd backend && $(UV) lock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,10 @@ import redis
 
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 
+from harness.amber_reader import read_snapshots
 from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
 from harness.determinism import first_difference
+from harness.field_diff import field_differences
 from harness.parity_results import ScenarioResult, write_results
 from harness.private_broker import PrivateBroker
 from harness.provenance import BASELINE_BACKEND, digest_problem, update_refusal
@@ -142,6 +144,7 @@ def run_scenario(
             if broker is not None:
                 broker.kill()
         request.config.stash[TASKS].update(job["task"] for job in recording["jobs"])
+        request.node.stash[RECORDING] = recording
         return recording
 
     async def run(scenario: Scenario, *, own_broker: bool = False) -> dict[str, Any]:
@@ -160,9 +163,41 @@ def run_scenario(
     return run
 
 
-def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    """A full run (every scenario selected) is what coverage and the parity report judge."""
-    config = session.config
+RECORDING = pytest.StashKey[dict[str, Any]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed scenario carries its field-level differences from the arq recording."""
+    report = yield
+    recording = item.stash.get(RECORDING, None)
+    if report.when == "call" and report.failed and recording is not None:
+        snapshot_file = item.path.parent / "__snapshots__" / f"{item.path.stem}.ambr"
+        recorded = read_snapshots(snapshot_file).get(item.name) if snapshot_file.exists() else None
+        report.user_properties.append(
+            (
+                "differences",
+                [[d.path, d.recorded, d.observed] for d in field_differences(recorded, recording)],
+            )
+        )
+    return report
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """A full run (every scenario selected) is what coverage and the parity report judge.
+
+    While snapshots are being (re)recorded only scenarios run: the harness's own tests run
+    child suites against the snapshot files, which syrupy writes only at the session's end.
+    """
+    if updating_snapshots(config):
+        harness_tests = [item for item in items if "scenarios/" not in item.nodeid]
+        if harness_tests:
+            config.hook.pytest_deselected(items=harness_tests)
+            items[:] = [item for item in items if item not in harness_tests]
     scenarios_dir = (Path(str(config.rootpath)) / "scenarios").resolve()
     selected_whole = any(
         "::" not in str(arg) and scenarios_dir.is_relative_to(Path(str(arg)).resolve())
@@ -191,10 +226,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     previous = results.get(report.nodeid)
     if previous is not None and previous.outcome == "failed":
         return
+    differences = dict(report.user_properties).get("differences", [])
     results[report.nodeid] = ScenarioResult(
         scenario=report.nodeid,
         outcome=report.outcome,
         detail=report.longreprtext if report.failed else "",
+        differences=list(differences),
     )
 
 
@@ -221,6 +258,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if updating_snapshots(config) and backend_name(config) == BASELINE_BACKEND:
         from harness.recording_run import write_baseline_provenance
 
-        provenance = write_baseline_provenance()
+        outcomes = {n: r.outcome for n, r in config.stash.get(RESULTS, {}).items()}
+        provenance = write_baseline_provenance(outcomes)
         if reporter:
             reporter.write_line(f"provenance written: {provenance}")

@@ -38,9 +38,19 @@ def arq_queue_key(queue_name: str) -> str:
     return f"{ARQ_QUEUE_PREFIX}{queue_name}"
 
 
+def failure_document(value: object) -> object:
+    """A failed job's exception as `{"error": class, "message": text}` in arq's result store
+    (plain JSON would store arq's "unable to serialize result" instead)."""
+    if isinstance(value, BaseException):
+        return {"error": type(value).__name__, "message": str(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def json_serializer(value: Any) -> bytes:
     """Jobs and results travel as JSON, never as pickle read from the network."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    return json.dumps(
+        value, separators=(",", ":"), sort_keys=True, default=failure_document
+    ).encode()
 
 
 def json_deserializer(raw: bytes) -> Any:

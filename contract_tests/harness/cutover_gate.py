@@ -16,10 +16,22 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from harness.baseline_changes import BaselineComparison, compare_with_baseline
+from harness.code_identity import code_tree_hash, current_commit
 from harness.parity_results import REPORT_DIR, BackendRun, read_results
-from harness.provenance import CONTRACT_ROOT, PROVENANCE_FILE, digest_problem, snapshots_digest
+from harness.provenance import (
+    CONTRACT_ROOT,
+    PROVENANCE_FILE,
+    Provenance,
+    digest_problem,
+    read_provenance,
+    snapshots_digest,
+)
+from harness.scenario_catalogue import scenario_descriptions
 
 REPO_ROOT = CONTRACT_ROOT.parent
 WORKER_MODULE = Path("backend/src/mus/infrastructure/jobs/worker.py")
@@ -35,6 +47,8 @@ class ParityRow:
     recorded: bool
     outcomes: dict[str, str]
     details: dict[str, str]
+    differences: dict[str, list[list[Any]]] = field(default_factory=dict)
+    covers: str = ""
 
 
 @dataclass(slots=True)
@@ -43,6 +57,12 @@ class Verdict:
     problems: list[str] = field(default_factory=list)
     rows: list[ParityRow] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    runs: dict[str, BackendRun] = field(default_factory=dict)
+    provenance: Provenance | None = None
+    code_tree_hash: str = ""
+    commit: str = ""
+    judged_at: str = ""
+    baseline: BaselineComparison | None = None
 
     @property
     def parity(self) -> bool:
@@ -79,7 +99,14 @@ def evaluate(
     contract_root: Path = CONTRACT_ROOT,
     report_dir: Path = REPORT_DIR,
 ) -> Verdict:
-    verdict = Verdict(arq_removed=arq_removed(repo_root))
+    verdict = Verdict(
+        arq_removed=arq_removed(repo_root),
+        provenance=read_provenance(contract_root / PROVENANCE_FILE.name),
+        code_tree_hash=code_tree_hash(contract_root.parent),
+        commit=current_commit(contract_root.parent),
+        judged_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        baseline=compare_with_baseline(contract_root),
+    )
     digest = digest_problem(contract_root, contract_root / PROVENANCE_FILE.name)
     if digest is not None:
         verdict.problems.append(digest)
@@ -96,9 +123,18 @@ def evaluate(
             verdict.problems.append(
                 f"the {backend} run was made against other snapshots; run it again"
             )
+        if run.code_tree_hash != verdict.code_tree_hash:
+            verdict.problems.append(
+                f"results-{backend}.json came from other code (tree "
+                f"{run.code_tree_hash[:12] or 'not recorded'}, commit {run.commit or '?'}) than "
+                f"this checkout (tree {verdict.code_tree_hash[:12]}): refused; run the "
+                f"{backend} leg again (`make cutover-gate` runs both)"
+            )
         runs[backend] = run
         verdict.versions[backend] = run.backend_version
+    verdict.runs = runs
     recorded = recorded_scenarios(contract_root)
+    descriptions = scenario_descriptions(contract_root)
     outcomes = {backend: {r.scenario: r for r in run.results} for backend, run in runs.items()}
     scenarios = sorted(recorded.union(*(set(by_id) for by_id in outcomes.values())))
     for scenario in scenarios:
@@ -114,6 +150,12 @@ def evaluate(
                 for b in BACKENDS
                 if scenario in outcomes.get(b, {}) and outcomes[b][scenario].detail
             },
+            differences={
+                b: outcomes[b][scenario].differences
+                for b in BACKENDS
+                if scenario in outcomes.get(b, {}) and outcomes[b][scenario].differences
+            },
+            covers=descriptions.get(scenario, ""),
         )
         verdict.rows.append(row)
         if not row.recorded:
@@ -129,69 +171,181 @@ def evaluate(
     return verdict
 
 
+HEADLINE_PASS = "PARITY: streaq matches every arq recording"
+HEADLINE_FAIL = "NO PARITY"
+
+
+def headline(verdict: Verdict) -> str:
+    return HEADLINE_PASS if verdict.parity else HEADLINE_FAIL
+
+
+def facts(verdict: Verdict) -> list[tuple[str, str]]:
+    """What a release manager signs besides the verdict: who ran what, on which code."""
+    provenance = verdict.provenance
+    rows = [
+        ("arq", "removed from mus" if verdict.arq_removed else "still a dependency"),
+        ("judged", f"{verdict.judged_at} on commit {verdict.commit}"),
+        ("code tree", verdict.code_tree_hash[:16]),
+    ]
+    for name, run in sorted(verdict.runs.items()):
+        rows.append(
+            (
+                f"{name} run",
+                f"{name} {run.backend_version} on {run.broker or 'broker not recorded'}, "
+                f"finished {run.finished_at or '?'}",
+            )
+        )
+    if provenance is not None:
+        rows += [
+            (
+                "snapshots recorded",
+                f"by {provenance.backend} {provenance.backend_version} on {provenance.broker}, "
+                f"{provenance.recorded_at}, commit {provenance.commit}",
+            ),
+            (
+                "recording",
+                f"{sum(o == 'passed' for o in provenance.recording_results.values())}/"
+                f"{len(provenance.recording_results)} scenarios passed while recording; "
+                f"code tree {provenance.code_tree_hash[:16]}; snapshots digest "
+                f"{provenance.snapshots_digest[:16]}",
+            ),
+            ("ffmpeg", provenance.ffmpeg),
+        ]
+    return rows
+
+
+def baseline_lines(verdict: Verdict) -> list[str]:
+    baseline = verdict.baseline
+    if baseline is None:
+        return []
+    if baseline.problem is not None:
+        return [f"Changes since the cutover baseline: not known ({baseline.problem})."]
+    if not baseline.changes:
+        return [f"No recording changed since the cutover baseline ({baseline.ref[:12]})."]
+    commits = sorted({c for change in baseline.changes for c in change.commits})
+    return [
+        f"{len(baseline.changes)} scenarios re-recorded or added since the cutover baseline "
+        f"({baseline.ref[:12]}), by {len(commits)} commits:",
+        *[
+            f"{change.scenario} ({change.change}): {'; '.join(change.commits) or '?'}"
+            for change in baseline.changes
+        ],
+    ]
+
+
+def short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def markdown(verdict: Verdict) -> str:
-    state = "arq removed" if verdict.arq_removed else "arq still a dependency"
-    headline = "PARITY: streaq matches every arq recording" if verdict.parity else "NO PARITY"
     lines = [
         "# mus cutover parity report",
         "",
-        f"**{headline}** ({state}).",
+        f"**{headline(verdict)}**",
         "",
-        "Backends: "
-        + ", ".join(f"{name} {version}" for name, version in sorted(verdict.versions.items())),
+        *[f"- {name}: {value}" for name, value in facts(verdict)],
         "",
-        "| scenario | arq recording | arq | streaq |",
-        "| --- | --- | --- | --- |",
+        "## Since the cutover baseline",
+        "",
+        *[f"- {line}" if index else line for index, line in enumerate(baseline_lines(verdict))],
+        "",
+        "## Scenarios",
+        "",
+        "| scenario | covers | arq recording | arq | streaq |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for row in verdict.rows:
         lines.append(
-            f"| `{row.scenario}` | {'yes' if row.recorded else '**missing**'} | "
+            f"| `{row.scenario}` | {row.covers} | {'yes' if row.recorded else '**missing**'} | "
             f"{row.outcomes['arq']} | {row.outcomes['streaq']} |"
         )
     if verdict.problems:
         lines += ["", "## Problems", ""] + [f"- {problem}" for problem in verdict.problems]
-    diffs = [
-        (row.scenario, backend, text)
-        for row in verdict.rows
-        for backend, text in row.details.items()
-    ]
-    if diffs:
-        lines += ["", "## Diffs (- arq recording, + this backend)", ""]
-        for scenario, backend, text in diffs:
-            lines += [f"### `{scenario}` on {backend}", "", "```diff", text.strip(), "```", ""]
+    failed = [row for row in verdict.rows if row.differences or row.details]
+    if failed:
+        lines += ["", "## What differs (field: arq recording -> this backend)", ""]
+        for row in failed:
+            for backend in BACKENDS:
+                differences = row.differences.get(backend)
+                if differences:
+                    lines += [f"### `{row.scenario}` on {backend}", ""]
+                    lines += [f"- `{p}`: {short(a)} -> {short(b)}" for p, a, b in differences]
+                    lines.append("")
+                elif backend in row.details:
+                    lines += [f"### `{row.scenario}` on {backend}", "", "```"]
+                    lines += [row.details[backend].strip(), "```", ""]
     return "\n".join(lines) + "\n"
 
 
+PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#1f2328}"
+    "table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #d0d7de;"
+    "text-align:left;vertical-align:top}"
+    ".verdict{font-size:1.6em;font-weight:700;padding:.6em 1em;border-radius:.4em;color:#fff}"
+    ".pass{background:#1a7f37}.fail{background:#cf222e}.ok{color:#1a7f37}.bad{color:#cf222e}"
+    "dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}"
+    "code{font-size:.9em}pre{background:#f6f8fa;padding:1em;overflow:auto}"
+)
+
+
 def html_page(verdict: Verdict) -> str:
+    escape = html.escape
+
     def cell(outcome: str) -> str:
-        colour = "#1a7f37" if outcome == "passed" else "#cf222e"
-        return f'<td style="color:{colour}">{html.escape(outcome)}</td>'
+        css = "ok" if outcome == "passed" else "bad"
+        return f'<td class="{css}">{escape(outcome)}</td>'
 
     rows = "\n".join(
-        f"<tr><td><code>{html.escape(row.scenario)}</code></td>"
+        f"<tr><td><code>{escape(row.scenario)}</code></td><td>{escape(row.covers)}</td>"
         f"<td>{'yes' if row.recorded else '<b>missing</b>'}</td>"
         f"{cell(row.outcomes['arq'])}{cell(row.outcomes['streaq'])}</tr>"
         for row in verdict.rows
     )
-    problems = "".join(f"<li>{html.escape(problem)}</li>" for problem in verdict.problems)
-    diffs = "".join(
-        f"<h3><code>{html.escape(row.scenario)}</code> on {html.escape(backend)}</h3>"
-        f"<pre>{html.escape(text)}</pre>"
-        for row in verdict.rows
-        for backend, text in row.details.items()
+    fact_list = "".join(f"<dt>{escape(n)}</dt><dd>{escape(v)}</dd>" for n, v in facts(verdict))
+    baseline = baseline_lines(verdict)
+    baseline_html = (
+        f"<p>{escape(baseline[0])}</p>"
+        + ("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in baseline[1:]) + "</ul>")
+        if baseline
+        else ""
     )
-    headline = "PARITY: streaq matches every arq recording" if verdict.parity else "NO PARITY"
+    problems = "".join(f"<li>{escape(problem)}</li>" for problem in verdict.problems)
+    diffs = ""
+    for row in verdict.rows:
+        for backend in BACKENDS:
+            differences = row.differences.get(backend)
+            if differences:
+                body = "".join(
+                    f"<tr><td><code>{escape(p)}</code></td><td>{escape(short(a))}</td>"
+                    f"<td>{escape(short(b))}</td></tr>"
+                    for p, a, b in differences
+                )
+                diffs += (
+                    f"<h3><code>{escape(row.scenario)}</code> on {escape(backend)}</h3>"
+                    f'<table class="diff"><tr><th>field</th><th>arq recording</th>'
+                    f"<th>{escape(backend)}</th></tr>{body}</table>"
+                )
+            elif backend in row.details:
+                diffs += (
+                    f"<h3><code>{escape(row.scenario)}</code> on {escape(backend)}</h3>"
+                    f"<pre>{escape(row.details[backend])}</pre>"
+                )
+    css = "pass" if verdict.parity else "fail"
     return (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>mus cutover parity</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .8em;"
-        "border-bottom:1px solid #ddd}pre{background:#f6f8fa;padding:1em;overflow:auto}</style>"
-        f"<h1>mus cutover parity report</h1><p><b>{headline}</b> "
-        f"({'arq removed' if verdict.arq_removed else 'arq still a dependency'})</p>"
-        "<table><tr><th>scenario</th><th>arq recording</th><th>arq</th><th>streaq</th></tr>"
-        f"{rows}</table>"
-        + (f"<h2>Problems</h2><ul>{problems}</ul>" if problems else "")
-        + (f"<h2>Diffs (- arq recording, + this backend)</h2>{diffs}" if diffs else "")
-        + "</html>\n"
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>mus cutover parity: {escape(headline(verdict))}</title>"
+        f"<style>{PAGE_STYLE}</style>"
+        "<h1>mus cutover parity report</h1>"
+        f'<p class="verdict {css}" id="verdict">{escape(headline(verdict))}</p>'
+        f'<dl id="facts">{fact_list}</dl>'
+        f"<h2>Since the cutover baseline</h2>{baseline_html}"
+        + (f'<h2>Problems</h2><ul id="problems">{problems}</ul>' if problems else "")
+        + (f'<h2>What differs</h2><div id="differences">{diffs}</div>' if diffs else "")
+        + '<h2>Scenarios</h2><table id="scenarios"><tr><th>scenario</th><th>covers</th>'
+        "<th>arq recording</th><th>arq</th><th>streaq</th></tr>"
+        f"{rows}</table></html>\n"
     )
 
 

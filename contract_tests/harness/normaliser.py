@@ -6,6 +6,7 @@ backend is a gap in these rules: `--determinism` finds it and names the field.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ TRACK_ID_FIELDS = frozenset({"track_id", "current_track_id"})
 TRACK_ID_LIST_FIELDS = frozenset({"track_ids"})
 TIMESTAMP_FIELDS = frozenset({"added_at", "updated_at", "timestamp", "enqueue_time"})
 OPAQUE_FIELDS = {"inode": "<inode>", "file_mtime": "<mtime>", "job_id": "<job id>"}
+# tempfile's random part of an atomic write's name (`.<name>.<8 random>.tmp`), e.g. in errors.
+TEMP_NAME = re.compile(r"(?P<stem>/\.[^/'\s]+)\.[A-Za-z0-9_]{8}\.tmp\b")
 
 
 class Normaliser:
@@ -36,7 +39,7 @@ class Normaliser:
     def text(self, value: str) -> str:
         for folder, label in self._folders:
             value = value.replace(folder, label)
-        return value
+        return TEMP_NAME.sub(r"\g<stem>.<random>.tmp", value)
 
     def value(self, value: Any, field: str | None = None) -> Any:
         """Normalise one value found under `field` (recursively for dicts and lists)."""

@@ -22,6 +22,12 @@ class Provenance:
     ffmpeg: str
     snapshots_digest: str
     scenarios: int
+    # The code the snapshots were recorded on (`harness.code_identity`), when, and how the
+    # recording run itself went: a reviewer compares these with the commit that changed them.
+    code_tree_hash: str
+    commit: str
+    recorded_at: str
+    recording_results: dict[str, str]
 
 
 def update_refusal(backend: str) -> str | None:

@@ -12,13 +12,22 @@ from mus.core.config import Settings
 
 @dataclass(frozen=True, slots=True)
 class ExecutedJob:
-    """One job the backend's real worker ran, as the backend itself reports it."""
+    """One job the backend's real worker ran, as the backend itself reports it.
+
+    `queue` is the queue (arq) or priority (streaq) the worker consumed the job from, as the
+    backend delivered it, not what the enqueue call asked for. `outcome` is the job's return
+    value, or for a failure `{"error": class name, "message": text}` read from the backend's
+    result store. `tries` is how often the backend ran it; `started` its place in the order
+    the worker started jobs (None when another process ran it).
+    """
 
     queue: str
     task: str
     kwargs: dict[str, Any]
     success: bool
     outcome: Any
+    tries: int
+    started: int | None = None
 
 
 class QueueBackend(Protocol):
@@ -39,12 +48,16 @@ class QueueBackend(Protocol):
         ...
 
     async def drain(
-        self, queues: Sequence[str] | None = None, timeout_seconds: float = 60.0
+        self,
+        queues: Sequence[str] | None = None,
+        timeout_seconds: float = 60.0,
+        concurrency: int | None = None,
     ) -> None:
         """Run the real worker until the queues (default: all) are empty and nothing runs.
 
         A subset lets a scenario interleave like production can: e.g. a creation processed,
-        then a modification, before any slow job runs.
+        then a modification, before any slow job runs. `concurrency=1` runs one job at a time,
+        which makes the start order a deterministic part of the contract.
         """
         ...
 

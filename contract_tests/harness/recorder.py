@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class RunLog:
 
     events: list[dict[str, Any]]
     jobs: list[ExecutedJob]
+    one_at_a_time: bool = False
 
 
 def file_digest(path: Path) -> str:
@@ -114,6 +116,7 @@ async def record(settings: Settings, database: Database, log: RunLog) -> dict[st
         "covers": covers(settings.covers_dir_path, normaliser),
         "events": events_by_track(log.events, normaliser),
         "jobs": executed_jobs(log.jobs, normaliser),
+        **({"run_order": run_order(log.jobs)} if log.one_at_a_time else {}),
     }
 
 
@@ -147,7 +150,9 @@ def events_by_track(events: list[dict[str, Any]], normaliser: Normaliser) -> dic
 
 
 def executed_jobs(jobs: list[ExecutedJob], normaliser: Normaliser) -> list[dict[str, Any]]:
-    """Jobs as a sorted multiset: queue, task, arguments, outcome (run order is not contract)."""
+    """Jobs as a sorted multiset: observed queue, task, arguments, outcome (or the failure's
+    error class and message) and how often the backend ran it. With many jobs at once the run
+    order is not contract; `run_order` records it when the world ran one job at a time."""
     rows = [
         {
             "queue": job.queue,
@@ -155,6 +160,7 @@ def executed_jobs(jobs: list[ExecutedJob], normaliser: Normaliser) -> list[dict[
             "kwargs": normaliser.value(job.kwargs),
             "success": job.success,
             "outcome": normaliser.value(job.outcome),
+            "tries": job.tries,
         }
         for job in jobs
     ]
@@ -169,6 +175,24 @@ def executed_jobs(jobs: list[ExecutedJob], normaliser: Normaliser) -> list[dict[
     )
 
 
+def run_order(jobs: list[ExecutedJob]) -> list[str]:
+    """The order one worker started jobs in, as runs of one queue: `queue: task x n, …`.
+
+    Within a run the tasks are counted, not ordered: jobs queued in the same millisecond have
+    no defined order on arq's sorted set. What is contract is which queue went first.
+    """
+    started = sorted((job for job in jobs if job.started is not None), key=lambda j: j.started or 0)
+    runs: list[tuple[str, Counter[str]]] = []
+    for job in started:
+        if not runs or runs[-1][0] != job.queue:
+            runs.append((job.queue, Counter()))
+        runs[-1][1][job.task] += 1
+    return [
+        f"{queue}: " + ", ".join(f"{task} x {count}" for task, count in sorted(tasks.items()))
+        for queue, tasks in runs
+    ]
+
+
 def at_least_once(recording: dict[str, Any]) -> dict[str, Any]:
     """The part of a recording that at-least-once delivery fixes, after a worker was killed.
 
@@ -179,7 +203,13 @@ def at_least_once(recording: dict[str, Any]) -> dict[str, Any]:
     """
     ran = sorted(
         {
-            (job["task"], job["queue"], str(job["outcome"].get("track_id")))
+            # Jobs the killed process ran before it died were not seen consumed by streaq's
+            # hook; the queue they name is the catalogue's (see `StreaqBackend`).
+            (
+                job["task"],
+                job["queue"].removesuffix(" (not observed)"),
+                str(job["outcome"].get("track_id")),
+            )
             for job in recording["jobs"]
             if job["success"] and isinstance(job["outcome"], dict)
         }

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-from typing import Any
-
-import redis
+from datetime import UTC, datetime
 
 from harness.arq_backend import ArqBackend
+from harness.broker_version import broker_version
+from harness.code_identity import code_tree_hash, current_commit
 from harness.provenance import (
     BASELINE_BACKEND,
     Provenance,
@@ -17,25 +16,14 @@ from harness.provenance import (
     write_provenance,
 )
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-def broker_version() -> str:
-    client = redis.Redis.from_url(os.environ.get("MUS_CONTRACT_REDIS_URL", DEFAULT_REDIS_URL))
-    try:
-        info: dict[str, Any] = client.info("server")  # type: ignore[assignment]
-    finally:
-        client.close()
-    name = "valkey" if "valkey_version" in info else "redis"
-    return f"{name} {info.get('valkey_version') or info['redis_version']}"
-
 
 def ffmpeg_version() -> str:
     output = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True, check=True)
     return output.stdout.splitlines()[0]
 
 
-def write_baseline_provenance() -> Provenance:
+def write_baseline_provenance(results: dict[str, str]) -> Provenance:
+    """`results`: scenario node id -> outcome of this recording run."""
     provenance = Provenance(
         backend=BASELINE_BACKEND,
         backend_version=ArqBackend().version(),
@@ -43,6 +31,10 @@ def write_baseline_provenance() -> Provenance:
         ffmpeg=ffmpeg_version(),
         snapshots_digest=snapshots_digest(),
         scenarios=sum(path.read_text().count("# name: ") for path in snapshot_files()),
+        code_tree_hash=code_tree_hash(),
+        commit=current_commit(),
+        recorded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        recording_results=dict(sorted(results.items())),
     )
     write_provenance(provenance)
     return provenance

@@ -11,6 +11,8 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from streaq import TaskStatus, Worker
+from streaq.task import TaskResult
+from streaq.types import StreamMessage
 
 from mus.application.job_catalogue import JOB_QUEUES
 from mus.application.job_queue import JobQueue
@@ -40,7 +42,9 @@ class _Enqueued:
 
 
 class StreaqBackend:
-    """streaq results carry no arguments or queue, so the adapter notes them at enqueue."""
+    """streaq results carry no arguments or priority: the adapter notes the arguments at
+    enqueue, and the priority each task was consumed at from the stream message the worker
+    took it off (a hook on `Worker.run_task`), which also gives the start order."""
 
     name = "streaq"
 
@@ -49,7 +53,9 @@ class StreaqBackend:
         self._client: Worker[Any] | None = None
         self._connection: StreaqConnection | None = None
         self._enqueued: list[_Enqueued] = []
+        self._started: list[StreamMessage] = []
         self._original_enqueue: Any = None
+        self._original_run_task: Any = None
 
     def version(self) -> str:
         return package_version("streaq")
@@ -60,7 +66,9 @@ class StreaqBackend:
     async def start(self, settings: Settings) -> JobQueue:
         self._settings = settings
         self._enqueued.clear()
+        self._started.clear()
         self._observe_enqueues()
+        self._observe_starts()
         self._client = create_producer(settings)  # reads results; jobs go through the api's port
         await self._client.__aenter__()
         # The api's own connection object, as `uvicorn mus.main:app` holds it.
@@ -84,6 +92,27 @@ class StreaqBackend:
 
         StreaqJobQueue.enqueue = noting_enqueue  # type: ignore[method-assign,assignment]
 
+    def _observe_starts(self) -> None:
+        original = Worker.run_task
+        self._original_run_task = original
+        started = self._started
+
+        @functools.wraps(original)
+        async def noting_run_task(worker: Worker[Any], msg: StreamMessage) -> None:
+            started.append(msg)
+            await original(worker, msg)
+
+        Worker.run_task = noting_run_task  # type: ignore[method-assign,assignment]
+
+    def _consumed(self) -> tuple[dict[str, str], dict[str, int]]:
+        """task id -> the priority its stream message came from, and -> first start index."""
+        priorities: dict[str, str] = {}
+        first_start: dict[str, int] = {}
+        for index, msg in enumerate(self._started):
+            priorities.setdefault(msg.task_id, msg.priority)
+            first_start.setdefault(msg.task_id, index)
+        return priorities, first_start
+
     @property
     def client(self) -> Worker[Any]:
         if self._client is None or self._settings is None:
@@ -100,14 +129,17 @@ class StreaqBackend:
         return total
 
     async def drain(
-        self, queues: Sequence[str] | None = None, timeout_seconds: float = 60.0
+        self,
+        queues: Sequence[str] | None = None,
+        timeout_seconds: float = 60.0,
+        concurrency: int | None = None,
     ) -> None:
         settings = self.settings
         wanted = [name for name in PRIORITIES if queues is None or name in queues]
 
         async def run() -> None:
             while await self._queued(wanted):
-                worker = create_worker(settings, queues=wanted)
+                worker = create_worker(settings, queues=wanted, concurrency=concurrency)
                 worker.burst = True
                 await worker.run_async()
 
@@ -132,16 +164,20 @@ class StreaqBackend:
             if await client.status_by_id(entry.task_id) is TaskStatus.DONE
         ]
         limit = asyncio.Semaphore(RESULT_READS_AT_ONCE)
+        priorities, first_start = self._consumed()
 
         async def result_of(entry: _Enqueued) -> ExecutedJob:
             async with limit:
                 result = await client.result_by_id(entry.task_id, timeout=RESULT_WAIT_SECONDS)
             return ExecutedJob(
-                queue=entry.queue,
+                # A task another process ran (fault scenarios) was not seen by the hook.
+                queue=priorities.get(entry.task_id, f"{entry.queue} (not observed)"),
                 task=entry.task,
                 kwargs=entry.kwargs,
                 success=result.success,
-                outcome=result.result if result.success else _exception_name(result),
+                outcome=_outcome(result),
+                tries=result.tries,
+                started=first_start.get(entry.task_id),
             )
 
         noted = list(await asyncio.gather(*(result_of(entry) for entry in done)))
@@ -162,16 +198,20 @@ class StreaqBackend:
             result = await client.result_by_id(task_id, timeout=RESULT_WAIT_SECONDS)
             jobs.append(
                 ExecutedJob(
-                    queue=JOB_QUEUES[result.fn_name].value,
+                    queue=f"{JOB_QUEUES[result.fn_name].value} (not observed)",
                     task=result.fn_name,
                     kwargs={},
                     success=result.success,
-                    outcome=result.result if result.success else _exception_name(result),
+                    outcome=_outcome(result),
+                    tries=result.tries,
                 )
             )
         return jobs
 
     async def stop(self) -> None:
+        if self._original_run_task is not None:
+            Worker.run_task = self._original_run_task  # type: ignore[method-assign]
+            self._original_run_task = None
         if self._original_enqueue is not None:
             StreaqJobQueue.enqueue = self._original_enqueue  # type: ignore[method-assign]
             self._original_enqueue = None
@@ -183,6 +223,6 @@ class StreaqBackend:
             self._client = None
 
 
-def _exception_name(result: Any) -> str:
-    text = str(result.exception)
-    return text.split("(", 1)[0]
+def _outcome(result: TaskResult[Any]) -> Any:
+    """The return value, or the `{"error", "message"}` document mus stores for a failure."""
+    return result.result if result.success else result.exception

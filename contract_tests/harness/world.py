@@ -59,6 +59,7 @@ class World:
         self.redis = redis
         self.broker = broker
         self.redelivered = False
+        self.one_at_a_time = False
         self.events: list[dict[str, Any]] = []
         self._stack = stack
         self._api: httpx.AsyncClient | None = None
@@ -196,16 +197,22 @@ class World:
         return await reconcile_pending(self.database, relay, quiet_seconds=0)
 
     # --- running and recording ---------------------------------------------------------
+    def run_one_job_at_a_time(self) -> None:
+        """From now on one worker runs one job at a time, so the order in which it starts
+        them (highest priority first) is deterministic and becomes part of the recording."""
+        self.one_at_a_time = True
+
     async def drain(self, *queues: str) -> None:
         """Run the backend's worker on the named queues (all when none are named).
 
         Jobs a killed worker had kept in the outbox but not sent are relayed once their
         claim lapses (as the api's relay loop would), and drained too.
         """
-        await self.backend.drain(queues or None)
+        concurrency = 1 if self.one_at_a_time else None
+        await self.backend.drain(queues or None, concurrency=concurrency)
         while await self._kept_jobs():
             await self.relay_kept_jobs()
-            await self.backend.drain(queues or None)
+            await self.backend.drain(queues or None, concurrency=concurrency)
         await self._collect_events()
 
     async def _kept_jobs(self) -> int:
@@ -228,7 +235,9 @@ class World:
     async def record(self) -> dict[str, Any]:
         await self._collect_events()
         jobs = await self.backend.executed_jobs()
-        recording = await record(self.settings, self.database, RunLog(self.events, jobs))
+        recording = await record(
+            self.settings, self.database, RunLog(self.events, jobs, self.one_at_a_time)
+        )
         if self.redelivered:
             recording = at_least_once(recording)
         return recording

@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from harness.code_identity import code_tree_hash
 from harness.cutover_gate import (
     WORKER_MODULE,
     arq_removed,
@@ -39,19 +41,31 @@ def repo_copy(tmp_path: Path, *, without_arq: bool, worker_module: bool = True) 
 
 
 def results(
-    report_dir: Path, backend: str, failing: dict[str, str], extra: tuple[str, ...] = ()
+    report_dir: Path,
+    backend: str,
+    failing: dict[str, str],
+    extra: tuple[str, ...] = (),
+    *,
+    tree_hash: str | None = None,
+    differences: list[list[Any]] | None = None,
 ) -> None:
+    """A results file as a full run of `backend` on this checkout's code writes it."""
     report_dir.mkdir(parents=True, exist_ok=True)
     scenarios = sorted(recorded_scenarios() | set(extra))
     body = {
         "backend": backend,
         "backend_version": "test",
         "snapshots_digest": snapshots_digest(),
+        "code_tree_hash": code_tree_hash() if tree_hash is None else tree_hash,
+        "commit": "test",
+        "finished_at": "2026-12-02T00:00:00+00:00",
+        "broker": "redis test",
         "results": [
             {
                 "scenario": scenario,
                 "outcome": "failed" if scenario in failing else "passed",
                 "detail": failing.get(scenario, ""),
+                "differences": differences if scenario in failing and differences else [],
             }
             for scenario in scenarios
         ],
@@ -102,7 +116,8 @@ def test_gate_fails_when_arq_is_removed_and_one_scenario_lacks_parity(tmp_path: 
     assert verdict.problems == [f"{scenario}: streaq does not match the arq recording (failed)"]
     md_path, html_path = write_report(verdict, report)
     text = md_path.read_text()
-    assert "**NO PARITY** (arq removed)" in text
+    assert "**NO PARITY**" in text
+    assert "- arq: removed from mus" in text
     assert "+ 'has_cover': False," in text
     assert "&#x27;has_cover&#x27;: False" in html_path.read_text()
 
@@ -137,4 +152,37 @@ def test_missing_runs_are_problems_and_full_parity_passes(tmp_path: Path) -> Non
     verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
     assert verdict.problems == []
     assert not verdict.fails(strict=True)
-    assert "**PARITY: streaq matches every arq recording** (arq removed)" in markdown(verdict)
+    assert "**PARITY: streaq matches every arq recording**" in markdown(verdict)
+
+
+def test_results_of_other_code_are_refused(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    results(report, "arq", {})
+    results(report, "streaq", {}, tree_hash="0" * 64)
+    verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
+    assert len(verdict.problems) == 1
+    assert verdict.problems[0].startswith(
+        "results-streaq.json came from other code (tree 000000000000, commit test)"
+    )
+    assert verdict.fails(strict=False)
+
+
+def test_a_failure_is_shown_field_by_field(tmp_path: Path) -> None:
+    scenario = sorted(recorded_scenarios())[0]
+    report = tmp_path / "report"
+    results(report, "arq", {})
+    results(
+        report,
+        "streaq",
+        {scenario: "pytest's own diff"},
+        differences=[["jobs[2].queue", "high_priority", "low_priority"]],
+    )
+    verdict = evaluate(repo_copy(tmp_path, without_arq=True), CONTRACT_ROOT, report)
+    md_path, html_path = write_report(verdict, report)
+    assert "- `jobs[2].queue`: 'high_priority' -> 'low_priority'" in md_path.read_text()
+    page = html_path.read_text()
+    assert '<p class="verdict fail" id="verdict">NO PARITY</p>' in page
+    assert (
+        "<tr><td><code>jobs[2].queue</code></td><td>&#x27;high_priority&#x27;</td>"
+        "<td>&#x27;low_priority&#x27;</td></tr>"
+    ) in page

@@ -46,3 +46,10 @@ def test_first_difference_names_the_field() -> None:
         == "recording.a: 2 items in one run, 1 in the other"
     )
     assert first_difference({"a": 1}, {"b": 1}) == "recording.a: present in only one run"
+
+
+def test_the_random_part_of_a_temporary_file_name_becomes_a_label() -> None:
+    message = "[Errno 21] Is a directory: '/tmp/run1/data/covers/.1_original.webp.nz4qoiir.tmp'"
+    assert make().text(message) == (
+        "[Errno 21] Is a directory: '<data>/covers/.1_original.webp.<random>.tmp'"
+    )

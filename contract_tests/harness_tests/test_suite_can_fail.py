@@ -107,3 +107,22 @@ def test_a_suite_run_on_edited_snapshots_stops_before_any_scenario(tmp_path: Pat
 def test_missing_provenance_is_reported(tmp_path: Path) -> None:
     problem = digest_problem(tmp_path, tmp_path / "provenance.json")
     assert problem is not None and "make contract-record" in problem
+
+
+def test_recording_runs_only_scenarios_so_self_tests_never_read_stale_snapshots(
+    tmp_path: Path,
+) -> None:
+    # In a copy: syrupy's --snapshot-update deletes the snapshots a run did not assert.
+    copy = tmp_path / "contract_tests"
+    shutil.copytree(CONTRACT_ROOT, copy, ignore=shutil.ignore_patterns("report", "__pycache__"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:warnings", "-q", "--collect-only",
+         "--queue-backend=arq", "--snapshot-update"],
+        cwd=copy, env=os.environ, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    collected = [line for line in output.splitlines() if "::" in line]
+    assert collected, output
+    assert all(line.startswith("scenarios/") for line in collected), output
+    assert "deselected" in output, output

@@ -48,7 +48,12 @@ def test_the_producer_enqueues_only(settings: Settings) -> None:
 
 def test_json_codec_never_pickles() -> None:
     assert from_json(to_json({"k": {"track_id": 3}})) == {"k": {"track_id": 3}}
-    assert to_json({"error": ValueError("x")}) == b'{"error": "ValueError(\'x\')"}'
+    assert to_json({"r": object}) == b'{"r": "<class \'object\'>"}'
+
+
+def test_a_failed_task_is_stored_with_its_error_class_and_message() -> None:
+    stored = from_json(to_json({"s": False, "r": KeyError("track 7")}))
+    assert stored == {"s": False, "r": {"error": "KeyError", "message": "'track 7'"}}
 
 
 async def test_enqueue_writes_json_to_the_queue_priority_stream(settings: Settings) -> None:

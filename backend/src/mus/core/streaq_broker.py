@@ -72,9 +72,17 @@ MIN_GAP_SECONDS = 0.5
 logger = logging.getLogger(__name__)
 
 
+def failure_document(value: object) -> object:
+    """A failed task's exception as `{"error": class, "message": text}`, so whoever reads the
+    result store (an operator, the contract suite) gets both without parsing a repr."""
+    if isinstance(value, BaseException):
+        return {"error": type(value).__name__, "message": str(value)}
+    return repr(value)
+
+
 def to_json(value: Any) -> bytes:
-    """Tasks and results as JSON; a failed task's exception is stored as its repr."""
-    return json.dumps(value, default=repr, sort_keys=True).encode()
+    """Tasks and results as JSON; a failed task's exception as its `failure_document`."""
+    return json.dumps(value, default=failure_document, sort_keys=True).encode()
 
 
 def from_json(raw: bytes | str) -> Any:

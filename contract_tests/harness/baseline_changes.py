@@ -1,0 +1,98 @@
+"""Which recordings changed since the cutover baseline, and by which commits.
+
+The baseline is the commit where the gate first proved parity and arq left mus; its id is
+pinned in `contract_tests/cutover-baseline`. A re-recorded scenario is not a failure, but a
+release manager must see it: "3 scenarios re-recorded since the baseline, by these commits".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.code_identity import git
+from harness.provenance import CONTRACT_ROOT
+
+BASELINE_FILE = CONTRACT_ROOT / "cutover-baseline"
+SNAPSHOTS = "contract_tests/scenarios/__snapshots__"
+BLOCK = re.compile(r"^# name: (?P<name>\S+)\n(?P<body>.*?)^# ---$", re.MULTILINE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotChange:
+    """One scenario whose recording is not what the baseline had."""
+
+    scenario: str
+    change: str  # "re-recorded", "added" or "removed"
+    commits: list[str]  # "<short id> <subject>", oldest first; "uncommitted" last if so
+
+
+@dataclass(slots=True)
+class BaselineComparison:
+    ref: str
+    changes: list[SnapshotChange] = field(default_factory=list)
+    problem: str | None = None  # why no comparison could be made (no git, shallow clone)
+
+
+def blocks(text: str, module: str) -> dict[str, str]:
+    return {f"scenarios/{module}.py::{m['name']}": m["body"] for m in BLOCK.finditer(text)}
+
+
+def snapshot_texts_at(ref: str, repo_root: Path) -> dict[str, str] | None:
+    names = git("ls-tree", "--name-only", f"{ref}:{SNAPSHOTS}", repo_root=repo_root)
+    if names is None:
+        return None
+    texts: dict[str, str] = {}
+    for name in names.splitlines():
+        text = git("show", f"{ref}:{SNAPSHOTS}/{name}", repo_root=repo_root)
+        if text is not None:
+            texts[name] = text + "\n"
+    return texts
+
+
+def commits_touching(ref: str, name: str, repo_root: Path) -> list[str]:
+    path = f"{SNAPSHOTS}/{name}"
+    log = git("log", "--reverse", "--format=%h %s", f"{ref}..HEAD", "--", path, repo_root=repo_root)
+    commits = [line for line in (log or "").splitlines() if line]
+    if git("status", "--porcelain", "--", path, repo_root=repo_root):
+        commits.append("uncommitted")
+    return commits
+
+
+def compare_with_baseline(contract_root: Path = CONTRACT_ROOT) -> BaselineComparison:
+    repo_root = contract_root.parent
+    baseline_file = contract_root / BASELINE_FILE.name
+    ref = baseline_file.read_text().strip() if baseline_file.exists() else ""
+    comparison = BaselineComparison(ref=ref or "(none pinned)")
+    if not ref:
+        comparison.problem = f"no baseline pinned in {baseline_file.name}"
+        return comparison
+    before_files = snapshot_texts_at(ref, repo_root)
+    if before_files is None:
+        comparison.problem = f"baseline {ref[:12]} is not in this checkout's git history"
+        return comparison
+    now_files = {
+        path.name: path.read_text()
+        for path in sorted((contract_root / "scenarios" / "__snapshots__").glob("*.ambr"))
+    }
+    for name in sorted(set(before_files) | set(now_files)):
+        module = name.removesuffix(".ambr")
+        before = blocks(before_files.get(name, ""), module)
+        now = blocks(now_files.get(name, ""), module)
+        changed = [
+            (
+                scenario,
+                "added"
+                if scenario not in before
+                else "removed"
+                if scenario not in now
+                else "re-recorded",
+            )
+            for scenario in sorted(set(before) | set(now))
+            if before.get(scenario) != now.get(scenario)
+        ]
+        if changed:
+            commits = commits_touching(ref, name, repo_root)
+            comparison.changes += [SnapshotChange(s, kind, commits) for s, kind in changed]
+    return comparison
