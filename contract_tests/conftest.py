@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
+import coverage
 import pytest
 import redis
 
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 
+from harness import branch_coverage
 from harness.amber_reader import read_snapshots
 from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
 from harness.determinism import first_difference
@@ -68,11 +70,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(refusal)
     config.stash[SITES] = EnqueueSiteRecorder()
     config.stash[TASKS] = set()
+    config.stash[BRANCHES] = branch_coverage.start()
     global _config_of_this_run  # noqa: PLW0603 - logreport hooks get no config
     _config_of_this_run = config
 
 
 SITES = pytest.StashKey[EnqueueSiteRecorder]()
+BRANCHES = pytest.StashKey[coverage.Coverage]()
 TASKS = pytest.StashKey[set[str]]()
 
 
@@ -247,6 +251,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus != 0:
         return
     problems = coverage_problems(config.stash[TASKS], config.stash[SITES].sites)
+    if not config.getoption("--determinism"):
+        missing = branch_coverage.missing_branches(config.stash[BRANCHES])
+        problems += branch_coverage.branch_problems(missing, branch_coverage.allowed())
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if problems:
         if reporter:
@@ -261,4 +268,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         outcomes = {n: r.outcome for n, r in config.stash.get(RESULTS, {}).items()}
         provenance = write_baseline_provenance(outcomes)
         if reporter:
-            reporter.write_line(f"provenance written: {provenance}")
+            reporter.write_line(
+                f"provenance written: {provenance.scenarios} scenarios, snapshots digest "
+                f"{provenance.snapshots_digest[:12]}, code tree {provenance.code_tree_hash[:12]}"
+            )

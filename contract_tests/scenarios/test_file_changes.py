@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 
 from harness.scenario_set import ScenarioSet
@@ -92,6 +93,67 @@ async def moved_error_track_keeps_its_error(world: World) -> None:
     path = await indexed(world, broken)
     path.rename(world.music / "still broken.ogg")
     await world.os_events([("deleted", "broken.ogg"), ("added", "still broken.ogg")])
+
+
+@scenarios.add
+async def moved_file_arrives_with_new_content(world: World) -> None:
+    """A move whose file was rewritten in place before the job ran (same inode, new mtime):
+    the row follows the move, keeps its id, and the new content is indexed again."""
+    path = await indexed(world)
+    target = world.music / "Portishead" / "Roads (Remix).mp3"
+    path.rename(target)
+    remix = AudioSpec(SONG.relative_path, "mp3", title="Roads (Remix)", artist="Portishead")
+    target.write_bytes(audio_bytes(remix))
+    await world.let_write_locks_expire()
+    await world.os_events(
+        [("deleted", SONG.relative_path), ("added", "Portishead/Roads (Remix).mp3")]
+    )
+
+
+@scenarios.add
+async def deleted_event_for_a_file_that_is_back(world: World) -> None:
+    """An editor's save (delete, then write again) whose deletion job runs after the file
+    is back: the track stays."""
+    path = await indexed(world)
+    saved = path.read_bytes()
+    path.unlink()
+    await world.let_write_locks_expire()
+    await world.os_events([("deleted", SONG.relative_path)])
+    path.write_bytes(saved)
+
+
+@scenarios.add
+async def moved_file_gone_before_its_job_ran(world: World) -> None:
+    """The move was mapped, then the file left again before the job ran: the job reports it
+    missing and changes nothing; the deletion that follows removes the track."""
+    path = await indexed(world)
+    target = world.music / "Portishead" / "Roads (1994).mp3"
+    path.rename(target)
+    await world.let_write_locks_expire()
+    await world.os_events(
+        [("deleted", SONG.relative_path), ("added", "Portishead/Roads (1994).mp3")]
+    )
+    target.unlink()
+    await world.drain()
+    await world.os_events([("deleted", "Portishead/Roads (1994).mp3")])
+
+
+@scenarios.add
+async def move_of_a_file_never_indexed_indexes_the_destination(world: World) -> None:
+    """A move job for a source mus never knew (its creation was lost or never seen): the
+    destination is indexed like a new file."""
+    world.write(AudioSpec("Unsorted/found.mp3", "mp3", title="Found", artist="Nobody"))
+    await world.job_queue.enqueue(
+        "handle_file_moved", src_path="Downloads/found.mp3", dest_path="Unsorted/found.mp3"
+    )
+
+
+@scenarios.add
+async def file_that_came_and_went_within_one_batch_leaves_no_trace(world: World) -> None:
+    """An editor's temporary file, created and removed between two looks of the watcher."""
+    await indexed(world)
+    await world.os_events([("added", "Portishead/.Roads.mp3.swp.mp3"), ("added", "tmp.mp3")])
+    await world.os_events([("deleted", "tmp.mp3"), ("added", "tmp2.mp3"), ("deleted", "tmp2.mp3")])
 
 
 @pytest.mark.parametrize("name", scenarios.names())

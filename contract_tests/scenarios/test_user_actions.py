@@ -80,6 +80,54 @@ async def errors_requeue_after_the_file_is_fixed(world: World) -> None:
     assert response.status_code == 202, response.text
 
 
+@scenarios.add
+async def api_rename_target_taken_before_the_job_ran(world: World) -> None:
+    """The chosen name was free when the user saved; another file took it before the rename
+    job ran: the track is ERROR with the reason, both files stay as they are."""
+    spec = AudioSpec("inbox/track02.mp3", "mp3", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    api = await world.api()
+    response = await api.patch(
+        f"/tracks/{track_id}", json={"title": "Xtal", "artist": "Aphex Twin", "rename": True}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["pending_rename"] == "inbox/Aphex Twin - Xtal.mp3", response.text
+    world.write(AudioSpec("inbox/Aphex Twin - Xtal.mp3", "mp3", title="Xtal", artist="Other"))
+
+
+@scenarios.add
+async def api_edit_saved_twice_renames_once(world: World) -> None:
+    """Save pressed twice before the rename ran: two jobs; run one after the other, the
+    second finds nothing to do."""
+    spec = AudioSpec("inbox/track03.ogg", "ogg", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    world.run_one_job_at_a_time()
+    api = await world.api()
+    edit = {"title": "Avril 14th", "artist": "Aphex Twin", "rename": True}
+    for _ in range(2):
+        response = await api.patch(f"/tracks/{track_id}", json=edit)
+        assert response.status_code == 200, response.text
+
+
+@scenarios.add
+async def api_delete_twice_and_a_rename_of_the_deleted_track(world: World) -> None:
+    """Delete pressed twice, and a rename queued before: one job at a time, the deletion runs
+    first (high), the second deletion and the rename (medium) find no track."""
+    spec = AudioSpec("inbox/track04.wav", "wav", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    world.run_one_job_at_a_time()
+    api = await world.api()
+    response = await api.patch(
+        f"/tracks/{track_id}", json={"title": "Flim", "artist": "Aphex Twin", "rename": True}
+    )
+    assert response.status_code == 200, response.text
+    for _ in range(2):
+        response = await api.delete(f"/tracks/{track_id}")
+        assert response.status_code == 202, response.text
+    await world.drain()
+    await world.os_events([("deleted", spec.relative_path)])
+
+
 @pytest.mark.parametrize("name", scenarios.names())
 async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
     assert await run_scenario(scenarios[name]) == snapshot
