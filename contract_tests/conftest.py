@@ -14,7 +14,7 @@ import redis
 
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 
-from harness import branch_coverage
+from harness import branch_coverage, field_inventory
 from harness.amber_reader import read_snapshots
 from harness.contract_coverage import EnqueueSiteRecorder, coverage_problems
 from harness.determinism import first_difference
@@ -71,12 +71,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SITES] = EnqueueSiteRecorder()
     config.stash[TASKS] = set()
     config.stash[BRANCHES] = branch_coverage.start()
+    config.stash[RECORDINGS] = {}
     global _config_of_this_run  # noqa: PLW0603 - logreport hooks get no config
     _config_of_this_run = config
 
 
 SITES = pytest.StashKey[EnqueueSiteRecorder]()
 BRANCHES = pytest.StashKey[coverage.Coverage]()
+RECORDINGS = pytest.StashKey[dict[str, dict[str, Any]]]()
 TASKS = pytest.StashKey[set[str]]()
 
 
@@ -149,6 +151,7 @@ def run_scenario(
                 broker.kill()
         request.config.stash[TASKS].update(job["task"] for job in recording["jobs"])
         request.node.stash[RECORDING] = recording
+        request.config.stash[RECORDINGS][request.node.nodeid] = recording
         return recording
 
     async def run(scenario: Scenario, *, own_broker: bool = False) -> dict[str, Any]:
@@ -254,6 +257,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not config.getoption("--determinism"):
         missing = branch_coverage.missing_branches(config.stash[BRANCHES])
         problems += branch_coverage.branch_problems(missing, branch_coverage.allowed())
+        problems += field_inventory.inventory_problems(
+            config.stash[RECORDINGS], field_inventory.allowed()
+        )
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if problems:
         if reporter:

@@ -61,8 +61,15 @@ async def player_keeps_a_track_moved_on_disk(world: World) -> None:
 
 @scenarios.add
 async def player_keeps_a_track_renamed_through_the_api(world: World) -> None:
+    """The player is muted while the user renames the track it plays."""
     track_id = await playing(world)
     api = await world.api()
+    response = await api.put(
+        "/player/state",
+        json={"current_track_id": track_id, "progress_seconds": 1.5, "volume": 0.4,
+              "is_muted": True},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
     response = await api.patch(
         f"/tracks/{track_id}",
         json={"title": "Cybele's Reverie (Remastered)", "artist": "Stereolab", "rename": True},
