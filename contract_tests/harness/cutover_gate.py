@@ -214,28 +214,39 @@ def facts(verdict: Verdict) -> list[tuple[str, str]]:
     return rows
 
 
-def baseline_lines(verdict: Verdict) -> list[str]:
+def baseline_summary(verdict: Verdict) -> tuple[str, list[str], list[str]]:
+    """One sentence, then one line per commit that changed recordings, then one per scenario."""
     baseline = verdict.baseline
     if baseline is None:
-        return []
+        return "", [], []
     if baseline.problem is not None:
-        return [f"Changes since the cutover baseline: not known ({baseline.problem})."]
+        return f"Changes since the cutover baseline: not known ({baseline.problem}).", [], []
     if not baseline.changes:
-        return [f"No recording changed since the cutover baseline ({baseline.ref[:12]})."]
-    commits = sorted({c for change in baseline.changes for c in change.commits})
-    return [
+        return f"No recording changed since the cutover baseline ({baseline.ref[:12]}).", [], []
+    by_commit: dict[str, int] = {}
+    for change in baseline.changes:
+        for commit in change.commits:
+            by_commit[commit] = by_commit.get(commit, 0) + 1
+    sentence = (
         f"{len(baseline.changes)} scenarios re-recorded or added since the cutover baseline "
-        f"({baseline.ref[:12]}), by {len(commits)} commits:",
-        *[
-            f"{change.scenario} ({change.change}): {'; '.join(change.commits) or '?'}"
-            for change in baseline.changes
-        ],
-    ]
+        f"({baseline.ref[:12]}), by {len(by_commit)} commits:"
+    )
+    commits = [f"{commit} ({count} scenarios' files)" for commit, count in by_commit.items()]
+    scenarios = [f"{change.scenario} ({change.change})" for change in baseline.changes]
+    return sentence, commits, scenarios
 
 
 def short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def baseline_markdown(verdict: Verdict) -> list[str]:
+    sentence, commits, scenarios = baseline_summary(verdict)
+    lines = [sentence, "", *[f"- {commit}" for commit in commits]]
+    if scenarios:
+        lines += ["", "Scenarios:", "", *[f"- `{scenario}`" for scenario in scenarios]]
+    return lines
 
 
 def markdown(verdict: Verdict) -> str:
@@ -248,7 +259,7 @@ def markdown(verdict: Verdict) -> str:
         "",
         "## Since the cutover baseline",
         "",
-        *[f"- {line}" if index else line for index, line in enumerate(baseline_lines(verdict))],
+        *baseline_markdown(verdict),
         "",
         "## Scenarios",
         "",
@@ -285,7 +296,7 @@ PAGE_STYLE = (
     ".verdict{font-size:1.6em;font-weight:700;padding:.6em 1em;border-radius:.4em;color:#fff}"
     ".pass{background:#1a7f37}.fail{background:#cf222e}.ok{color:#1a7f37}.bad{color:#cf222e}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}"
-    "code{font-size:.9em}pre{background:#f6f8fa;padding:1em;overflow:auto}"
+    "code{font-size:.85em;word-break:break-all}td:first-child{max-width:28em}pre{background:#f6f8fa;padding:1em;overflow:auto}"
 )
 
 
@@ -297,18 +308,24 @@ def html_page(verdict: Verdict) -> str:
         return f'<td class="{css}">{escape(outcome)}</td>'
 
     rows = "\n".join(
-        f"<tr><td><code>{escape(row.scenario)}</code></td><td>{escape(row.covers)}</td>"
+        f"<tr><td><code>{escape(row.scenario.removeprefix('scenarios/'))}</code></td>"
+        f"<td>{escape(row.covers)}</td>"
         f"<td>{'yes' if row.recorded else '<b>missing</b>'}</td>"
         f"{cell(row.outcomes['arq'])}{cell(row.outcomes['streaq'])}</tr>"
         for row in verdict.rows
     )
     fact_list = "".join(f"<dt>{escape(n)}</dt><dd>{escape(v)}</dd>" for n, v in facts(verdict))
-    baseline = baseline_lines(verdict)
+    sentence, commits, scenarios = baseline_summary(verdict)
     baseline_html = (
-        f"<p>{escape(baseline[0])}</p>"
-        + ("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in baseline[1:]) + "</ul>")
-        if baseline
-        else ""
+        f'<p id="baseline">{escape(sentence)}</p>'
+        + ("<ul>" + "".join(f"<li>{escape(c)}</li>" for c in commits) + "</ul>" if commits else "")
+        + (
+            f"<details><summary>the {len(scenarios)} scenarios</summary><ul>"
+            + "".join(f"<li><code>{escape(s)}</code></li>" for s in scenarios)
+            + "</ul></details>"
+            if scenarios
+            else ""
+        )
     )
     problems = "".join(f"<li>{escape(problem)}</li>" for problem in verdict.problems)
     diffs = ""
@@ -340,9 +357,9 @@ def html_page(verdict: Verdict) -> str:
         "<h1>mus cutover parity report</h1>"
         f'<p class="verdict {css}" id="verdict">{escape(headline(verdict))}</p>'
         f'<dl id="facts">{fact_list}</dl>'
-        f"<h2>Since the cutover baseline</h2>{baseline_html}"
         + (f'<h2>Problems</h2><ul id="problems">{problems}</ul>' if problems else "")
         + (f'<h2>What differs</h2><div id="differences">{diffs}</div>' if diffs else "")
+        + f"<h2>Since the cutover baseline</h2>{baseline_html}"
         + '<h2>Scenarios</h2><table id="scenarios"><tr><th>scenario</th><th>covers</th>'
         "<th>arq recording</th><th>arq</th><th>streaq</th></tr>"
         f"{rows}</table></html>\n"
