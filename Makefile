@@ -18,10 +18,11 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 CHAOS_ARGS ?=
 MATRIX_ARGS ?=
+MUTANTS_ARGS ?=
 QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-streaq cutover-gate back-lock bench bench-scan chaos \
+	contract-record contract-determinism contract-mutants contract-streaq cutover-gate back-lock bench bench-scan chaos \
 	contract-matrix doctor actionlint clean
 
 help: ## List the targets
@@ -70,6 +71,9 @@ cutover-gate: contract contract-streaq ## Both legs, then the parity report and 
 
 contract-streaq: ## The streaq leg against the arq snapshots
 	$(MAKE) contract QUEUE_BACKEND=streaq
+
+contract-mutants: ## Plant each listed mistake in a copy; fails unless a scenario catches every one
+	cd contract_tests && $(CONTRACT_RUN) python -m harness.mutants $(MUTANTS_ARGS)
 
 contract-determinism: ## Every scenario twice on one backend; fails naming any unstable field
 	$(MAKE) contract PYTEST_ARGS="--determinism $(PYTEST_ARGS)"
