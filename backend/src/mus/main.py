@@ -16,6 +16,7 @@ from mus.api.app_state import (
 )
 from mus.api.error_handlers import install_error_handlers
 from mus.api.lifespan import lifespan
+from mus.api.openapi_document import build_openapi
 from mus.api.router import API_PREFIX, api_router
 from mus.api.startup_failure import StartupFailureReporter
 from mus.application.job_queue import JobQueueOpener
@@ -65,6 +66,7 @@ def create_app(
     app.state.job_queue_opener = job_queue_opener
     app.state.watcher_factory = watcher_factory
     app.state.mus = None
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(StartupFailureReporter)
     app.include_router(api_router, prefix=API_PREFIX)

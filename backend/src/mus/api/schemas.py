@@ -12,12 +12,29 @@ from mus.domain.player_state import PlayerState
 from mus.domain.track import ProcessingStatus, Track, TrackError
 
 MAX_TAG_LENGTH = 500
+INT64_MAX = 2**63 - 1
+"""SQLite integers are signed 64-bit: a larger id or offset is refused at the schema."""
+INT64_MIN = -(2**63)
 
 
 class ErrorDetail(BaseModel):
-    """Body of every 4xx/5xx answer the API raises itself."""
+    """Body of every 4xx/5xx answer, validation errors and 500s included: one shape."""
 
     detail: str = Field(examples=["track 42 not found"])
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request was refused; the offending value is never echoed back."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorDetail(ErrorDetail):
+    """A 422 from request validation: `detail` sums it up, `errors` lists each problem."""
+
+    errors: list[ValidationIssue]
 
 
 class TrackErrorRead(BaseModel):
@@ -87,8 +104,8 @@ def clean_tag_text(value: str | None) -> str | None:
     value = unicodedata.normalize("NFC", value.strip())
     if not value:
         raise ValueError("must not be empty")
-    if any(unicodedata.category(char) == "Cc" for char in value):
-        raise ValueError("must not contain control characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise ValueError("must not contain control characters or lone surrogates")
     return value
 
 
@@ -177,7 +194,7 @@ class PlayerStateWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    current_track_id: int | None = None
+    current_track_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
     progress_seconds: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     volume: float = Field(default=1.0, ge=0, le=1, allow_inf_nan=False)
     is_muted: bool = False

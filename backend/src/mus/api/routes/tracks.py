@@ -18,6 +18,7 @@ from mus.api.deps import AppStateDep, ExistingTrackDep
 from mus.api.error_handlers import BROKER_DOWN_RESPONSE, NOT_FOUND_RESPONSE
 from mus.api.library_files import free_library_path, missing_file_detail, track_file
 from mus.api.schemas import (
+    INT64_MAX,
     ErrorDetail,
     JobAccepted,
     TrackEdit,
@@ -38,7 +39,7 @@ DEFAULT_PAGE_SIZE = 100
 @router.get("", response_model=TrackPage)
 async def list_tracks(
     state: AppStateDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     processing_status: Annotated[ProcessingStatus | None, Query(alias="status")] = None,
 ) -> TrackPage:
