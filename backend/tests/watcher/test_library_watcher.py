@@ -358,3 +358,17 @@ async def test_cancellation_stops_the_watch_promptly(
         await asyncio.wait_for(task, 3)
     assert asyncio.get_running_loop().time() - started < 0.5
     assert not watcher.ready.is_set()
+
+
+async def test_a_symlink_loop_does_not_cost_the_batch_it_arrives_in(
+    music_root: Path, write_lock: WriteLock, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        (music_root / "a.mp3").symlink_to(music_root / "b.mp3")
+        (music_root / "b.mp3").symlink_to(music_root / "a.mp3")
+        write_file(music_root, "real.ogg")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "real.ogg"})]
+    assert not [r for r in caplog.records if "could not map a batch" in r.getMessage()]
+    assert any("a.mp3: symlink loop" in r.getMessage() for r in caplog.records)

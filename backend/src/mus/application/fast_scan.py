@@ -24,7 +24,11 @@ from mus.adapters.scanner.fast_metadata import (
     NotARegularFileError,
     read_fast_metadata,
 )
-from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.adapters.scanner.library_path import (
+    PathOutsideLibraryError,
+    SymlinkLoopError,
+    relative_library_path,
+)
 from mus.adapters.scanner.library_walker import LibraryWalk
 from mus.domain.track import FastMetadata
 
@@ -179,7 +183,11 @@ def _next_batch(files: Iterator[Path], size: int) -> list[Path]:
 
 
 def _read(path: Path, music_root: Path) -> FastMetadata | _Unread:
-    """Fast metadata, or why not; `still_there` says whether the row must survive pruning."""
+    """Fast metadata, or why not; `still_there` says whether the row must survive pruning.
+
+    The walk already skipped (and logged) what it could see; what changed since it looked
+    (a file swapped for a FIFO, a link or a loop) is logged here, once.
+    """
     try:
         return read_fast_metadata(path, music_root)
     except FileNotFoundError:
@@ -187,15 +195,22 @@ def _read(path: Path, music_root: Path) -> FastMetadata | _Unread:
     except EmptyAudioFileError:
         return _Unread(_library_form(path, music_root), "empty file", True)
     except NotARegularFileError:
-        return _Unread(_library_form(path, music_root), "not a regular file", False)
+        return _skipped(path, music_root, "not a regular file")
+    except SymlinkLoopError:
+        return _skipped(path, music_root, "symlink loop")
     except PathOutsideLibraryError:
-        return _Unread(_library_form(path, music_root), "outside the music folder", False)
+        return _skipped(path, music_root, "outside the music folder")
     except OSError as exc:
         return _Unread(_library_form(path, music_root), f"unreadable: {exc.strerror or exc}", True)
     except Exception as exc:
         # One odd file must not cost the whole scan; its row, if any, is left as it was.
         logger.warning("fast scan: cannot read %s", path, exc_info=True)
         return _Unread(_library_form(path, music_root), f"cannot read: {exc!r}", True)
+
+
+def _skipped(path: Path, music_root: Path, reason: str) -> _Unread:
+    logger.warning("fast scan: skipped %s: %s", path, reason)
+    return _Unread(_library_form(path, music_root), reason, False)
 
 
 def _library_form(path: Path, music_root: Path) -> str:
