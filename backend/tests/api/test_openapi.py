@@ -133,11 +133,16 @@ async def test_docs_and_schema_are_served(api: Api) -> None:
 
 
 def test_only_the_healthcheck_is_documented_as_public() -> None:
+    """The query token is documented only where it is accepted: GET/HEAD of browser reads."""
+    browser_reads = ("/stream", "/covers/{size}", "/events/track-updates")
     for method, path, operation in operations(openapi_document()):
         if path.endswith("/healthcheck"):
             assert "security" not in operation
-        else:
+        elif path.endswith(browser_reads):
+            assert method in ("get", "head")
             assert operation["security"] == [{"HTTPBearer": []}, {"APIKeyQuery": []}], (
                 method,
                 path,
             )
+        else:
+            assert operation["security"] == [{"HTTPBearer": []}], (method, path)
