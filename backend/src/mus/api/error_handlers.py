@@ -31,6 +31,12 @@ BROKER_DOWN_RESPONSE: dict[int | str, dict[str, object]] = {
 NOT_FOUND_RESPONSE: dict[int | str, dict[str, object]] = {
     status.HTTP_404_NOT_FOUND: {"model": ErrorDetail, "description": "Unknown track"}
 }
+UNPARSEABLE_BODY_RESPONSE: dict[int | str, dict[str, object]] = {
+    status.HTTP_400_BAD_REQUEST: {
+        "model": ErrorDetail,
+        "description": "The body cannot be read as JSON text (not UTF-8, truncated...)",
+    }
+}
 MAX_REPORTED_ISSUES = 20
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from mus.domain.player_state import PlayerState
 from mus.domain.track import ProcessingStatus, Track, TrackError
@@ -15,6 +23,15 @@ MAX_TAG_LENGTH = 500
 INT64_MAX = 2**63 - 1
 """SQLite integers are signed 64-bit: a larger id or offset is refused at the schema."""
 INT64_MIN = -(2**63)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back the stored UTC times without their zone: put it back."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+"""A time in the API: always with its zone, so it is an RFC 3339 `date-time`."""
 
 
 class ErrorDetail(BaseModel):
@@ -42,7 +59,7 @@ class TrackErrorRead(BaseModel):
 
     job_name: str
     error_message: str
-    timestamp: datetime
+    timestamp: UtcDatetime
 
     @classmethod
     def from_domain(cls, error: TrackError) -> TrackErrorRead:
@@ -62,8 +79,8 @@ class TrackRead(BaseModel):
     has_cover: bool
     processing_status: ProcessingStatus
     revision: int
-    added_at: datetime
-    updated_at: datetime
+    added_at: UtcDatetime
+    updated_at: UtcDatetime
     last_error: TrackErrorRead | None
 
     @classmethod

@@ -15,7 +15,11 @@ from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
 from mus.api.deps import AppStateDep, ExistingTrackDep
-from mus.api.error_handlers import BROKER_DOWN_RESPONSE, NOT_FOUND_RESPONSE
+from mus.api.error_handlers import (
+    BROKER_DOWN_RESPONSE,
+    NOT_FOUND_RESPONSE,
+    UNPARSEABLE_BODY_RESPONSE,
+)
 from mus.api.library_files import free_library_path, missing_file_detail, track_file
 from mus.api.schemas import (
     INT64_MAX,
@@ -110,6 +114,7 @@ async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track
     responses={
         **NOT_FOUND_RESPONSE,
         **BROKER_DOWN_RESPONSE,
+        **UNPARSEABLE_BODY_RESPONSE,
         status.HTTP_422_UNPROCESSABLE_CONTENT: {
             "model": ErrorDetail,
             "description": "Invalid edit, or the file's tags cannot be written",
