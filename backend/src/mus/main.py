@@ -36,11 +36,25 @@ DESCRIPTION = (
 
 
 def library_watcher(state: AppState) -> BackgroundWatcher:
-    """The file watcher on the app's music folder, enqueueing through the app's job queue."""
+    """The file watcher on the app's music folder, enqueueing through the app's job queue.
+
+    When the folder disappears and comes back, it runs the start-up scan again.
+    """
+    from mus.application.initial_scan import run_initial_scan
     from mus.watcher.library_watcher import LibraryWatcher  # only when the watcher is on
 
+    async def rescan() -> None:
+        await run_initial_scan(
+            state.database, state.settings, state.job_queue, status=state.library_status
+        )
+
     return LibraryWatcher(
-        state.settings.music_dir_path, state.job_queue, state.write_lock, state.database
+        state.settings.music_dir_path,
+        state.job_queue,
+        state.write_lock,
+        state.database,
+        status=state.library_status,
+        rescan=rescan,
     )
 
 

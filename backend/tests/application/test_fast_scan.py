@@ -348,3 +348,56 @@ async def test_symlink_loops_links_out_and_fifos_never_abort_the_scan(
         naming = [r for r in caplog.records if str(root / name) in r.getMessage()]
         assert len(naming) == 1, (name, [r.getMessage() for r in naming])
         assert naming[0].levelno == logging.WARNING
+
+
+async def test_a_root_with_no_audio_prunes_nothing_and_ids_survive_the_return(
+    scan_library_root: Path,
+    scan_database: Database,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An unmounted disk (an empty root) made a scan prune every row and cover; the files
+    that came back then got new ids."""
+    root = scan_library_root
+    for n in range(4):
+        write_audio(AudioSpec(f"Album/{n}.mp3", "mp3", title=f"Song {n}"), root)
+    await fast_scan(scan_database, root)
+    ids_before = {path: track.id for path, track in (await tracks_by_path(scan_database)).items()}
+    away = tmp_path / "unmounted"
+    (root / "Album").rename(away)
+
+    with caplog.at_level(logging.WARNING):
+        report = await fast_scan(scan_database, root)
+
+    assert (report.found, report.pruned, report.prune_refused) == (0, 0, 4)
+    assert report.root_looks_unmounted
+    assert any("library root looks unmounted" in r.getMessage() for r in caplog.records)
+    assert set(await tracks_by_path(scan_database)) == set(ids_before)
+
+    away.rename(root / "Album")
+    back = await fast_scan(scan_database, root)
+    assert (back.found, back.pruned, back.prune_refused) == (4, 0, 0)
+    ids_after = {path: track.id for path, track in (await tracks_by_path(scan_database)).items()}
+    assert ids_after == ids_before
+
+
+async def test_a_root_that_still_holds_music_is_pruned_as_before(
+    scan_library_root: Path, scan_database: Database
+) -> None:
+    root = scan_library_root
+    files = [write_audio(AudioSpec(f"{n}.ogg", "ogg", title=f"S{n}"), root) for n in range(4)]
+    await fast_scan(scan_database, root)
+    for path in files[1:]:
+        path.unlink()
+    report = await fast_scan(scan_database, root)
+    assert (report.found, report.pruned, report.prune_refused) == (1, 3, 0)
+
+
+async def test_the_share_is_a_setting(scan_library_root: Path, scan_database: Database) -> None:
+    root = scan_library_root
+    files = [write_audio(AudioSpec(f"{n}.wav", "wav", title=f"S{n}"), root) for n in range(2)]
+    await fast_scan(scan_database, root)
+    for path in files:
+        path.unlink()
+    report = await fast_scan(scan_database, root, max_prune_share=1.0)
+    assert (report.pruned, report.prune_refused) == (2, 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,14 +22,22 @@ from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.application.fast_scan import fast_scan
 from mus.application.job_queue import route_job
+from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
+from mus.demo.audio_generator import audio_bytes
+from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import FastMetadata
 from mus.watcher.change_mapper import JobRequest
 from mus.watcher.library_watcher import LibraryWatcher
 
 Call = tuple[str, str, dict[str, Any]]
+
+
+def mp3_bytes() -> bytes:
+    return audio_bytes(AudioSpec("x.mp3", "mp3", title="Restored"))
 
 
 def write_file(root: Path, relative: str, data: bytes = b"not parsed by the watcher") -> Path:
@@ -372,3 +381,42 @@ async def test_a_symlink_loop_does_not_cost_the_batch_it_arrives_in(
     assert calls == [("high_priority", "handle_file_created", {"file_path": "real.ogg"})]
     assert not [r for r in caplog.records if "could not map a batch" in r.getMessage()]
     assert any("a.mp3: symlink loop" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_music_folder_deleted_and_made_again_is_watched_and_rescanned(
+    music_root: Path, write_lock: WriteLock, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the watcher stayed dead without a log line: nothing added afterwards was seen."""
+    queue = RecordingJobQueue()
+    status = LibraryStatus()
+    rescans: list[int] = []
+
+    async def rescan() -> None:
+        report = await fast_scan(database, music_root)
+        rescans.append(report.found)
+
+    watcher = make_watcher(
+        music_root,
+        queue,
+        write_lock,
+        database,
+        restart_delay_seconds=0.2,
+        status=status,
+        rescan=rescan,
+    )
+    async with watching(watcher):
+        assert status.watcher is WatcherState.OK
+        shutil.rmtree(music_root)
+        await eventually(lambda: status.watcher is WatcherState.RESTARTING, 5, "restarting")
+        music_root.mkdir()
+        write_file(music_root, "restored.mp3", mp3_bytes())
+        await eventually(lambda: status.watcher is WatcherState.OK and bool(rescans), 10, "back")
+        assert rescans == [1]  # the re-scan indexed what was restored meanwhile
+        write_file(music_root, "later.flac")
+        calls = await queue.wait_for(
+            lambda calls: any(c[2].get("file_path") == "later.flac" for c in calls)
+        )
+    assert ("high_priority", "handle_file_created", {"file_path": "later.flac"}) in calls
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("the music folder is gone" in m for m in messages)
+    assert any("the music folder is back" in m for m in messages)

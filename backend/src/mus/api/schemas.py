@@ -251,8 +251,30 @@ class ComponentHealth(StrEnum):
     ERROR = "error"
 
 
+class LibraryHealth(StrEnum):
+    OK = "ok"
+    UNMOUNTED = "library root looks unmounted"
+
+
+class WatcherHealth(StrEnum):
+    OK = "ok"
+    RESTARTING = "restarting"
+    DOWN = "down"
+    OFF = "off"
+
+
 class HealthReport(BaseModel):
-    """Liveness of what every request depends on."""
+    """Liveness of what every request depends on, and of the music folder's follow-up."""
 
     database: ComponentHealth
     broker: ComponentHealth
+    library: LibraryHealth = Field(
+        default=LibraryHealth.OK,
+        description="'library root looks unmounted' when the last scan found no audio file "
+        "and kept the rows it would have pruned",
+    )
+    watcher: WatcherHealth = Field(
+        default=WatcherHealth.OFF,
+        description="The file watcher; 503 when it is not ok for longer than "
+        "MUS_WATCHER_GRACE_SECONDS",
+    )

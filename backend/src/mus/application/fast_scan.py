@@ -59,6 +59,12 @@ class FastScanReport:
     failures: tuple[ScanFailure, ...]
     elapsed_seconds: float
     pruned_track_ids: tuple[int, ...] = ()
+    prune_refused: int = 0
+    """Rows kept although their files are gone, because the root looks unmounted."""
+
+    @property
+    def root_looks_unmounted(self) -> bool:
+        return self.prune_refused > 0
 
     @property
     def files_per_second(self) -> float:
@@ -87,11 +93,14 @@ async def fast_scan(
     batch_size: int = 200,
     max_workers: int | None = None,
     on_progress: ProgressCallback | None = None,
+    max_prune_share: float = 0.5,
 ) -> FastScanReport:
     """Index every audio file under `music_root`, then prune rows whose files are gone.
 
     Raises MusicFolderUnavailableError (before touching the index) when the folder itself
     cannot be listed. Problems with single files end up in `failures`, never stop the scan.
+    When the root holds no audio at all and the prune would take more than
+    `max_prune_share` of the library, nothing is pruned (see `looks_unmounted`).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -148,6 +157,16 @@ async def fast_scan(
         for file_path in indexed_before
         if file_path not in present and not file_path.startswith(tuple(kept_folders))
     ]
+    refused = 0
+    if looks_unmounted(found, len(gone), len(indexed_before), max_prune_share):
+        refused, gone = len(gone), []
+        logger.warning(
+            "library root looks unmounted: %s holds no audio file; %d of %d tracks kept, "
+            "not pruned (they keep their ids when the files come back)",
+            music_root,
+            refused,
+            len(indexed_before),
+        )
     pruned_ids = await _prune(database, {path: indexed_before[path] for path in gone})
     report = FastScanReport(
         found=found,
@@ -160,6 +179,7 @@ async def fast_scan(
         failures=tuple(failures),
         elapsed_seconds=time.perf_counter() - started,
         pruned_track_ids=pruned_ids,
+        prune_refused=refused,
     )
     logger.info(
         "fast scan of %s: %d found, %d new, %d changed, %d unchanged, %d skipped, %d pruned "
@@ -175,6 +195,17 @@ async def fast_scan(
         report.files_per_second,
     )
     return report
+
+
+def looks_unmounted(found: int, gone: int, indexed: int, max_prune_share: float) -> bool:
+    """A root with no audio file whose prune would take more than the allowed share.
+
+    An unmounted disk, a network share that did not come up, a folder deleted and
+    recreated empty: all look like this, and pruning would drop every row (and give new
+    ids when the files return). A library that really lost its files is pruned by the
+    watcher's per-file events, or by a scan once the root holds music again.
+    """
+    return found == 0 and gone > 0 and gone > max_prune_share * indexed
 
 
 def _next_batch(files: Iterator[Path], size: int) -> list[Path]:
