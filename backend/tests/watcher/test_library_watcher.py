@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from mus.adapters.path_locks import WriteLock
+from mus.adapters.path_locks import WriteKind, WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.fast_scan import fast_scan
 from mus.application.job_queue import route_job
 from mus.application.library_status import LibraryStatus, WatcherState
@@ -420,3 +421,20 @@ async def test_a_music_folder_deleted_and_made_again_is_watched_and_rescanned(
     messages = [r.getMessage() for r in caplog.records]
     assert any("the music folder is gone" in m for m in messages)
     assert any("the music folder is back" in m for m in messages)
+
+
+async def test_an_outside_edit_right_after_our_write_is_not_taken_for_its_echo(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    path = write_file(music_root, "edited.mp3", b"before")
+    await remember(database, music_root, "edited.mp3")
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        async with write_lock.hold(["edited.mp3"], WriteKind.CONTENT):
+            path.write_bytes(b"what mus wrote")  # a tag edit through the api
+            await write_lock.record_content("edited.mp3", content_fingerprint(path))
+        await asyncio.sleep(1.0)  # our echo arrives and is muted
+        assert queue.calls == []
+        path.write_bytes(b"what the user's tagger wrote, within the grace period")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("medium_priority", "handle_file_modified", {"file_path": "edited.mp3"})]

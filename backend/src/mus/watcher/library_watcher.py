@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from pathlib import Path
@@ -19,6 +20,7 @@ from watchfiles import Change, awatch
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.job_outbox import OutboxRelay, keep_job
 from mus.application.job_queue import JobQueue
 from mus.application.library_status import LibraryStatus, WatcherState
@@ -269,10 +271,19 @@ class LibraryWatcher:
         )
         return len(wanted)
 
+    async def _fingerprint(self, relative_path: str) -> str | None:
+        """What the file holds now (None when it cannot be read: not our echo then)."""
+        try:
+            return await asyncio.to_thread(content_fingerprint, self.music_root / relative_path)
+        except OSError:
+            return None
+
     async def _is_echo(self, request: JobRequest) -> bool:
         for path in request.paths:
             try:
-                if await self.write_lock.mutes(path, request.task_name):
+                if await self.write_lock.mutes(
+                    path, request.task_name, functools.partial(self._fingerprint, path)
+                ):
                     return True
             except BrokerUnavailableError as exc:
                 # Cannot tell: queue it; a job on our own write finds nothing to change.
