@@ -142,7 +142,8 @@ def main() -> int:
                 env["PYTHONPATH"] = os.pathsep.join(
                     filter(None, [str(HERE), env.get("PYTHONPATH")])
                 )
-                status = subprocess.run(command, env=env, check=False).returncode
+                # Run in the temporary folder: Schemathesis keeps its cache in the cwd.
+                status = subprocess.run(command, env=env, cwd=data_dir, check=False).returncode
             count = requests_made(report)
             if status != 0:
                 kept = Path(tempfile.mkdtemp(prefix="mus-fuzz-failure-"))
