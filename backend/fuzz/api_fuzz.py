@@ -129,7 +129,7 @@ def main() -> int:
                     "schemathesis", "run", f"{base}/openapi.json",
                     "--checks", CHECKS,
                     "--max-time", str(arguments.max_time),
-                    "--phases", "examples,coverage,fuzzing",
+                    "--phases", "examples,coverage,fuzzing,stateful",
                     "--workers", "2",
                     "--request-timeout", "10",
                     "--suppress-health-check", "all",
