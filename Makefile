@@ -13,17 +13,18 @@ UV_RUN := $(UV) run --frozen
 # The contract environment: backend/.venv's packages plus the arq baseline's test-only pins,
 # layered by uv in its cache, so arq never enters the product's own environment.
 CONTRACT_RUN := $(UV) run --frozen --project ../backend --with-requirements ../contract_tests/requirements-arq.txt
-LINT_PATHS ?= src tests benchmarks chaos ../contract_tests
+LINT_PATHS ?= src tests benchmarks chaos fuzz ../contract_tests
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 CHAOS_ARGS ?=
+FUZZ_ARGS ?=
 MATRIX_ARGS ?=
 MUTANTS_ARGS ?=
 QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-mutants contract-streaq cutover-gate back-lock bench bench-scan chaos \
-	contract-matrix doctor actionlint clean
+	contract-record contract-determinism contract-mutants contract-streaq cutover-gate back-lock \
+	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
@@ -52,12 +53,13 @@ format: ## Apply ruff's fixes and formatting
 	cd backend && $(UV_RUN) ruff check --fix $(LINT_PATHS)
 	cd backend && $(UV_RUN) ruff format $(LINT_PATHS)
 
-types: ## mypy --strict on the mus package, the contract harness and the queue benchmark
+types: ## mypy --strict on the mus package, the fuzz runner, the contract harness and the queue benchmark
 	cd backend && $(UV_RUN) mypy
+	cd backend && $(UV_RUN) mypy --strict fuzz
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
 		../contract_tests/harness ../contract_tests/benchmarks
 
-ci: setup lint types actionlint test chaos contract-determinism cutover-gate ## What CI runs, in order
+ci: setup lint types actionlint test fuzz-api chaos contract-determinism cutover-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); status=0; \
@@ -105,6 +107,9 @@ contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB re
 
 chaos: ## Faults on the real stack: worker SIGKILLed twice, Redis restarted (CHAOS_ARGS="--files 1000")
 	cd backend && $(UV_RUN) python chaos/stack_chaos.py $(CHAOS_ARGS)
+
+fuzz-api: ## Schemathesis on the real api for ~2 min: fails on a 500, a non-JSON error, a schema mismatch (FUZZ_ARGS="--max-time 30")
+	cd backend && $(UV_RUN) python fuzz/api_fuzz.py $(FUZZ_ARGS)
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)

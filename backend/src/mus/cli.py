@@ -74,6 +74,11 @@ def scan(
         )
         for failure in fast_report.failures:
             console.print(f"  skipped {failure.path}: {failure.reason}")
+        if fast_report.root_looks_unmounted:
+            console.print(
+                f"library root looks unmounted: no audio file found, "
+                f"{fast_report.prune_refused} tracks kept (not pruned)"
+            )
 
     asyncio.run(main())
 

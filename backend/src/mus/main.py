@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mus.api.access_log import install_access_log_redaction
 from mus.api.app_state import (
     DEFAULT_SSE_KEEPALIVE_SECONDS,
     AppState,
@@ -16,7 +17,10 @@ from mus.api.app_state import (
 )
 from mus.api.error_handlers import install_error_handlers
 from mus.api.lifespan import lifespan
+from mus.api.openapi_document import build_openapi
 from mus.api.router import API_PREFIX, api_router
+from mus.api.routes.docs import OPENAPI_PATH
+from mus.api.routes.docs import page_router as docs_page_router
 from mus.api.startup_failure import StartupFailureReporter
 from mus.application.job_queue import JobQueueOpener
 from mus.core.config import AppEnv, Settings, get_settings
@@ -26,16 +30,31 @@ DESCRIPTION = (
     "Self-hosted music library: tracks, streaming with HTTP Range, covers, upload, tag "
     "editing, deletion, an errors view with requeue, player state and live updates (SSE). "
     "When the server sets SECRET_KEY, send it as `Authorization: Bearer <key>` "
-    "(or `?token=<key>` from <audio> and EventSource)."
+    "(or `?token=<key>` on GET/HEAD of streams, covers and the live updates, for <audio>, "
+    "<img> and EventSource; `/docs?token=<key>` for this page)."
 )
 
 
 def library_watcher(state: AppState) -> BackgroundWatcher:
-    """The file watcher on the app's music folder, enqueueing through the app's job queue."""
+    """The file watcher on the app's music folder, enqueueing through the app's job queue.
+
+    When the folder disappears and comes back, it runs the start-up scan again.
+    """
+    from mus.application.initial_scan import run_initial_scan
     from mus.watcher.library_watcher import LibraryWatcher  # only when the watcher is on
 
+    async def rescan() -> None:
+        await run_initial_scan(
+            state.database, state.settings, state.job_queue, status=state.library_status
+        )
+
     return LibraryWatcher(
-        state.settings.music_dir_path, state.job_queue, state.write_lock, state.database
+        state.settings.music_dir_path,
+        state.job_queue,
+        state.write_lock,
+        state.database,
+        status=state.library_status,
+        rescan=rescan,
     )
 
 
@@ -55,8 +74,8 @@ def create_app(
         title="mus",
         version="0.1.0",
         description=DESCRIPTION,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=None if is_production else "/docs",
+        openapi_url=None,  # served by mus.api.routes.docs, behind the key
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -65,9 +84,14 @@ def create_app(
     app.state.job_queue_opener = job_queue_opener
     app.state.watcher_factory = watcher_factory
     app.state.mus = None
+    app.state.openapi_path = f"{API_PREFIX}{OPENAPI_PATH}"
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(StartupFailureReporter)
     app.include_router(api_router, prefix=API_PREFIX)
+    if not is_production:
+        app.include_router(docs_page_router)
+    install_access_log_redaction()
     return app
 
 

@@ -91,3 +91,25 @@ async def test_a_killed_holders_mutex_is_free_before_its_job_is_redelivered(
         assert Settings().worker_redelivery_seconds > HOLD_SECONDS
     finally:
         await client.aclose()
+
+
+async def test_a_recorded_content_write_mutes_only_that_content(redis_url: str) -> None:
+    """An outside edit right after mus's own write was taken for its echo (3 s grace)."""
+    client = Redis.from_url(redis_url)
+    lock = WriteLock(client, prefix="test-lock", grace_seconds=5)
+
+    async def ours() -> str | None:
+        return "fingerprint-of-what-mus-wrote"
+
+    async def theirs() -> str | None:
+        return "fingerprint-of-an-outside-edit"
+
+    try:
+        async with lock.hold(["song.mp3"], WriteKind.CONTENT):
+            await lock.record_content("song.mp3", "fingerprint-of-what-mus-wrote")
+        assert await lock.kind_of("song.mp3") is WriteKind.CONTENT  # within the grace
+        assert await lock.mutes("song.mp3", "handle_file_modified", ours)
+        assert not await lock.mutes("song.mp3", "handle_file_modified", theirs)
+        assert await lock.mutes("song.mp3", "handle_file_modified")  # nothing to compare
+    finally:
+        await client.aclose()

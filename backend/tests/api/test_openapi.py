@@ -133,11 +133,25 @@ async def test_docs_and_schema_are_served(api: Api) -> None:
 
 
 def test_only_the_healthcheck_is_documented_as_public() -> None:
+    """The query token is documented only where it is accepted: GET/HEAD of browser reads."""
+    browser_reads = ("/stream", "/covers/{size}", "/events/track-updates")
     for method, path, operation in operations(openapi_document()):
         if path.endswith("/healthcheck"):
             assert "security" not in operation
-        else:
+        elif path.endswith(browser_reads):
+            assert method in ("get", "head")
             assert operation["security"] == [{"HTTPBearer": []}, {"APIKeyQuery": []}], (
                 method,
                 path,
             )
+        else:
+            assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+
+
+async def test_times_are_rfc3339_date_times_with_their_zone(api: Api) -> None:
+    """SQLite returns stored UTC times naive; without the zone they are not `date-time`
+    (found by the fuzzer: every track response violated its schema)."""
+    track = await api.add_track(AudioSpec("z.mp3", "mp3", title="Zoned"))
+    body = (await api.client.get(f"/tracks/{track.id}")).json()
+    for field in ("added_at", "updated_at"):
+        assert body[field].endswith(("Z", "+00:00")), body[field]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -310,3 +311,93 @@ async def test_batch_size_must_be_positive(
 ) -> None:
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         await fast_scan(scan_database, scan_library_root, batch_size=0)
+
+
+async def test_symlink_loops_links_out_and_fifos_never_abort_the_scan(
+    scan_library_root: Path,
+    scan_database: Database,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A file symlink loop made the scan raise RuntimeError after inserting rows and before
+    pruning; now each of these is one warning and the scan finishes, prune included."""
+    root = scan_library_root
+    write_audio(AudioSpec("good.ogg", "ogg", title="Good"), root)
+    doomed = write_audio(AudioSpec("doomed.mp3", "mp3", title="Doomed"), root)
+    await fast_scan(scan_database, root)
+    doomed.unlink()
+    write_audio(AudioSpec("new.flac", "flac", title="New"), root)
+    (root / "a.mp3").symlink_to(root / "b.mp3")
+    (root / "b.mp3").symlink_to(root / "a.mp3")
+    outside = write_audio(AudioSpec("stolen.mp3", "mp3", title="Stolen"), tmp_path / "elsewhere")
+    (root / "escape.mp3").symlink_to(outside)
+    os.mkfifo(root / "pipe.mp3")
+
+    with caplog.at_level(logging.WARNING):
+        report = await fast_scan(scan_database, root)
+
+    assert failures_by_path(report) == {
+        "a.mp3": "symlink loop",
+        "b.mp3": "symlink loop",
+        "escape.mp3": "symlink points outside the music folder",
+        "pipe.mp3": "not a regular file",
+    }
+    assert report.pruned == 1
+    assert set(await tracks_by_path(scan_database)) == {"good.ogg", "new.flac"}
+    for name in ("a.mp3", "b.mp3", "escape.mp3", "pipe.mp3"):
+        naming = [r for r in caplog.records if str(root / name) in r.getMessage()]
+        assert len(naming) == 1, (name, [r.getMessage() for r in naming])
+        assert naming[0].levelno == logging.WARNING
+
+
+async def test_a_root_with_no_audio_prunes_nothing_and_ids_survive_the_return(
+    scan_library_root: Path,
+    scan_database: Database,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An unmounted disk (an empty root) made a scan prune every row and cover; the files
+    that came back then got new ids."""
+    root = scan_library_root
+    for n in range(4):
+        write_audio(AudioSpec(f"Album/{n}.mp3", "mp3", title=f"Song {n}"), root)
+    await fast_scan(scan_database, root)
+    ids_before = {path: track.id for path, track in (await tracks_by_path(scan_database)).items()}
+    away = tmp_path / "unmounted"
+    (root / "Album").rename(away)
+
+    with caplog.at_level(logging.WARNING):
+        report = await fast_scan(scan_database, root)
+
+    assert (report.found, report.pruned, report.prune_refused) == (0, 0, 4)
+    assert report.root_looks_unmounted
+    assert any("library root looks unmounted" in r.getMessage() for r in caplog.records)
+    assert set(await tracks_by_path(scan_database)) == set(ids_before)
+
+    away.rename(root / "Album")
+    back = await fast_scan(scan_database, root)
+    assert (back.found, back.pruned, back.prune_refused) == (4, 0, 0)
+    ids_after = {path: track.id for path, track in (await tracks_by_path(scan_database)).items()}
+    assert ids_after == ids_before
+
+
+async def test_a_root_that_still_holds_music_is_pruned_as_before(
+    scan_library_root: Path, scan_database: Database
+) -> None:
+    root = scan_library_root
+    files = [write_audio(AudioSpec(f"{n}.ogg", "ogg", title=f"S{n}"), root) for n in range(4)]
+    await fast_scan(scan_database, root)
+    for path in files[1:]:
+        path.unlink()
+    report = await fast_scan(scan_database, root)
+    assert (report.found, report.pruned, report.prune_refused) == (1, 3, 0)
+
+
+async def test_the_share_is_a_setting(scan_library_root: Path, scan_database: Database) -> None:
+    root = scan_library_root
+    files = [write_audio(AudioSpec(f"{n}.wav", "wav", title=f"S{n}"), root) for n in range(2)]
+    await fast_scan(scan_database, root)
+    for path in files:
+        path.unlink()
+    report = await fast_scan(scan_database, root, max_prune_share=1.0)
+    assert (report.pruned, report.prune_refused) == (2, 0)

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import APIC, ID3, Encoding, PictureType
 from PIL import Image
+from redis.asyncio import Redis
 
+from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.cover_store import CoverStore
@@ -26,6 +28,7 @@ from mus.adapters.scanner.duration_probe import (
 )
 from mus.adapters.scanner.fast_metadata import read_fast_metadata
 from mus.adapters.scanner.fingerprint import content_fingerprint
+from mus.adapters.track_writer import track_mutex
 from mus.application.slow_analysis import AnalysisOutcome, analyse_track
 from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
@@ -375,3 +378,30 @@ async def test_row_deleted_during_analysis_is_missing(
     result = await analysis
     assert (result.outcome, result.track) == (AnalysisOutcome.MISSING, None)
     assert await load(db, track.id) is None
+
+
+async def test_the_analysis_waits_for_the_tracks_other_writer_and_follows_its_rename(
+    db: Database, library_settings: Settings, redis_url: str
+) -> None:
+    """An analysis used to rewrite tags while an api edit or a rename had the file; it now
+    waits for the track's mutex and then works on the row as that writer left it."""
+    track = await index(db, library_settings, AudioSpec("old name.mp3", "mp3", title="Song"))
+    client = Redis.from_url(redis_url)
+    lock = WriteLock(client, prefix="test-slow-lock")
+    try:
+        async with track_mutex(client, track.id):
+            analysis = asyncio.create_task(
+                analyse_track(db, library_settings, track.id, write_lock=lock)
+            )
+            await asyncio.sleep(0.5)
+            assert not analysis.done()  # waiting for the writer
+            music = library_settings.music_dir_path
+            (music / "old name.mp3").rename(music / "Song.mp3")
+            async with db.session() as session:
+                await TrackRepository(session).update_fields(track.id, file_path="Song.mp3")
+        result = await asyncio.wait_for(analysis, 30)
+    finally:
+        await client.aclose()
+    assert result.outcome is AnalysisOutcome.COMPLETE, result.error
+    assert result.track is not None
+    assert result.track.file_path == "Song.mp3"

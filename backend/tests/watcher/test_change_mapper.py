@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -368,3 +370,62 @@ async def test_unknown_change_kind_is_a_clear_error(music_root: Path, known: Kno
         await mapped([("renamed", music_root / "a.mp3")], music_root, known)
     with pytest.raises(ValueError, match="unknown change kind 7"):
         ChangeKind.of(7)  # type: ignore[arg-type]
+
+
+def watcher_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "mus.watcher.change_mapper"]
+
+
+async def test_a_symlink_loop_is_skipped_and_the_rest_of_the_batch_kept(
+    music_root: Path, known: KnownInodes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A loop made `Path.resolve` raise RuntimeError: the whole batch was dropped, and a real
+    file moved in at the same time was never indexed."""
+    (music_root / "a.mp3").symlink_to(music_root / "b.mp3")
+    (music_root / "b.mp3").symlink_to(music_root / "a.mp3")
+    write_file(music_root, "real.ogg")
+    changes = [(ADDED, "a.mp3"), (ADDED, "b.mp3"), (ADDED, "real.ogg")]
+    with caplog.at_level(logging.WARNING):
+        assert await mapped(changes, music_root, known) == [created("real.ogg")]
+    assert watcher_warnings(caplog) == [
+        f"file watcher: skipped {music_root / 'a.mp3'}: symlink loop",
+        f"file watcher: skipped {music_root / 'b.mp3'}: symlink loop",
+    ]
+
+
+async def test_a_link_leaving_the_library_is_skipped_with_one_warning(
+    music_root: Path, known: KnownInodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outside = tmp_path / "elsewhere"
+    write_file(outside, "deep/stolen.mp3")
+    write_file(outside, "other.flac")
+    (music_root / "out").symlink_to(outside, target_is_directory=True)
+    (music_root / "escape.mp3").symlink_to(outside / "other.flac")
+    write_file(music_root, "kept.mp3")
+    changes = [
+        (ADDED, "out"),
+        (ADDED, "out/deep/stolen.mp3"),
+        (MODIFIED, "out/deep/stolen.mp3"),
+        (ADDED, "escape.mp3"),
+        (ADDED, "kept.mp3"),
+    ]
+    with caplog.at_level(logging.WARNING):
+        assert await mapped(changes, music_root, known) == [created("kept.mp3")]
+    assert watcher_warnings(caplog) == [
+        f"file watcher: skipped {music_root / 'escape.mp3'}: symlink points outside the music "
+        "folder",
+        f"file watcher: skipped {music_root / 'out'}: symlink points outside the music folder",
+    ]
+
+
+async def test_a_fifo_is_skipped_with_one_warning(
+    music_root: Path, known: KnownInodes, caplog: pytest.LogCaptureFixture
+) -> None:
+    os.mkfifo(music_root / "pipe.mp3")
+    write_file(music_root, "kept.wav")
+    changes = [(ADDED, "pipe.mp3"), (MODIFIED, "pipe.mp3"), (ADDED, "kept.wav")]
+    with caplog.at_level(logging.WARNING):
+        assert await mapped(changes, music_root, known) == [created("kept.wav")]
+    assert watcher_warnings(caplog) == [
+        f"file watcher: skipped {music_root / 'pipe.mp3'}: not a regular file"
+    ]

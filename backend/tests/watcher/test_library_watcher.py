@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,18 +18,27 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from mus.adapters.path_locks import WriteLock
+from mus.adapters.path_locks import WriteKind, WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.fingerprint import content_fingerprint
+from mus.application.fast_scan import fast_scan
 from mus.application.job_queue import route_job
+from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
+from mus.demo.audio_generator import audio_bytes
+from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import FastMetadata
 from mus.watcher.change_mapper import JobRequest
 from mus.watcher.library_watcher import LibraryWatcher
 
 Call = tuple[str, str, dict[str, Any]]
+
+
+def mp3_bytes() -> bytes:
+    return audio_bytes(AudioSpec("x.mp3", "mp3", title="Restored"))
 
 
 def write_file(root: Path, relative: str, data: bytes = b"not parsed by the watcher") -> Path:
@@ -358,3 +368,73 @@ async def test_cancellation_stops_the_watch_promptly(
         await asyncio.wait_for(task, 3)
     assert asyncio.get_running_loop().time() - started < 0.5
     assert not watcher.ready.is_set()
+
+
+async def test_a_symlink_loop_does_not_cost_the_batch_it_arrives_in(
+    music_root: Path, write_lock: WriteLock, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        (music_root / "a.mp3").symlink_to(music_root / "b.mp3")
+        (music_root / "b.mp3").symlink_to(music_root / "a.mp3")
+        write_file(music_root, "real.ogg")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "real.ogg"})]
+    assert not [r for r in caplog.records if "could not map a batch" in r.getMessage()]
+    assert any("a.mp3: symlink loop" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_music_folder_deleted_and_made_again_is_watched_and_rescanned(
+    music_root: Path, write_lock: WriteLock, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the watcher stayed dead without a log line: nothing added afterwards was seen."""
+    queue = RecordingJobQueue()
+    status = LibraryStatus()
+    rescans: list[int] = []
+
+    async def rescan() -> None:
+        report = await fast_scan(database, music_root)
+        rescans.append(report.found)
+
+    watcher = make_watcher(
+        music_root,
+        queue,
+        write_lock,
+        database,
+        restart_delay_seconds=0.2,
+        status=status,
+        rescan=rescan,
+    )
+    async with watching(watcher):
+        assert status.watcher is WatcherState.OK
+        shutil.rmtree(music_root)
+        await eventually(lambda: status.watcher is WatcherState.RESTARTING, 5, "restarting")
+        music_root.mkdir()
+        write_file(music_root, "restored.mp3", mp3_bytes())
+        await eventually(lambda: status.watcher is WatcherState.OK and bool(rescans), 10, "back")
+        assert rescans == [1]  # the re-scan indexed what was restored meanwhile
+        write_file(music_root, "later.flac")
+        calls = await queue.wait_for(
+            lambda calls: any(c[2].get("file_path") == "later.flac" for c in calls)
+        )
+    assert ("high_priority", "handle_file_created", {"file_path": "later.flac"}) in calls
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("the music folder is gone" in m for m in messages)
+    assert any("the music folder is back" in m for m in messages)
+
+
+async def test_an_outside_edit_right_after_our_write_is_not_taken_for_its_echo(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    path = write_file(music_root, "edited.mp3", b"before")
+    await remember(database, music_root, "edited.mp3")
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        async with write_lock.hold(["edited.mp3"], WriteKind.CONTENT):
+            path.write_bytes(b"what mus wrote")  # a tag edit through the api
+            await write_lock.record_content("edited.mp3", content_fingerprint(path))
+        await asyncio.sleep(1.0)  # our echo arrives and is muted
+        assert queue.calls == []
+        path.write_bytes(b"what the user's tagger wrote, within the grace period")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("medium_priority", "handle_file_modified", {"file_path": "edited.mp3"})]

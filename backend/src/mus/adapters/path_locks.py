@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from enum import StrEnum
 
@@ -28,6 +28,7 @@ from mus.core.broker_preflight import BrokerUnavailableError
 logger = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 10.0
+_FINGERPRINT_SEPARATOR = ":"
 
 # The only job a content-only write can echo as: the file is still there, changed.
 CONTENT_ECHO_TASKS = frozenset({"handle_file_modified"})
@@ -93,26 +94,57 @@ class WriteLock:
                 pipe.pexpire(key, grace_ms)
             await pipe.execute()
 
-    async def kind_of(self, relative_path: str) -> WriteKind | None:
-        """The kind of write mus holds (or just did) on the path, if any."""
+    async def record_content(self, relative_path: str, fingerprint: str) -> None:
+        """Note the content fingerprint of what mus just wrote (inside `hold`), so only a
+        file still holding exactly that is taken for the echo."""
+        value = f"{WriteKind.CONTENT.value}{_FINGERPRINT_SEPARATOR}{fingerprint}"
+        try:
+            await self.redis.set(self._key(relative_path), value, keepttl=True, xx=True)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot record the write: {exc}") from exc
+
+    async def _state_of(self, relative_path: str) -> tuple[WriteKind | None, str | None]:
         try:
             value = await self.redis.get(self._key(relative_path))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailableError(f"cannot read the write lock: {exc}") from exc
         if value is None:
-            return None
+            return None, None
         text = value.decode() if isinstance(value, bytes) else str(value)
-        return WriteKind(text) if text in WriteKind._value2member_map_ else WriteKind.ANY
+        kind_text, _, fingerprint = text.partition(_FINGERPRINT_SEPARATOR)
+        kind = WriteKind(kind_text) if kind_text in WriteKind._value2member_map_ else WriteKind.ANY
+        return kind, fingerprint or None
+
+    async def kind_of(self, relative_path: str) -> WriteKind | None:
+        """The kind of write mus holds (or just did) on the path, if any."""
+        kind, _ = await self._state_of(relative_path)
+        return kind
 
     async def is_locked(self, relative_path: str) -> bool:
         return await self.kind_of(relative_path) is not None
 
-    async def mutes(self, relative_path: str, task_name: str) -> bool:
-        """Whether a watcher job `task_name` on the path is the echo of mus's own write."""
-        kind = await self.kind_of(relative_path)
+    async def mutes(
+        self,
+        relative_path: str,
+        task_name: str,
+        current_fingerprint: Callable[[], Awaitable[str | None]] | None = None,
+    ) -> bool:
+        """Whether a watcher job `task_name` on the path is the echo of mus's own write.
+
+        For a content write whose fingerprint was recorded, `current_fingerprint` (what
+        the file holds now) decides: an edit made by someone else right after ours differs,
+        and is not muted.
+        """
+        kind, written = await self._state_of(relative_path)
         if kind is None:
             return False
-        return kind is WriteKind.ANY or task_name in CONTENT_ECHO_TASKS
+        if kind is WriteKind.ANY:
+            return True
+        if task_name not in CONTENT_ECHO_TASKS:
+            return False
+        if written is None or current_fingerprint is None:
+            return True  # still writing, or nothing to compare with
+        return await current_fingerprint() == written
 
 
 MUTEX_PREFIX = "mus:path-mutex"
@@ -129,18 +161,29 @@ async def path_mutex(redis: Redis, paths: Iterable[str]) -> AsyncIterator[None]:
     A broker lost while taking it raises BrokerUnavailableError; one lost while holding it
     lets the mutex expire on its own (`HOLD_SECONDS`) rather than fail the finished work.
     """
+    async with redis_mutexes(redis, [f"{MUTEX_PREFIX}:{path}" for path in set(paths)]):
+        yield
+
+
+@asynccontextmanager
+async def redis_mutexes(
+    redis: Redis, names: Iterable[str], wait_seconds: float = WAIT_SECONDS
+) -> AsyncIterator[None]:
+    """Hold every named Redis mutex, taken in sorted order, renewed while held.
+
+    Raises BrokerUnavailableError when the broker is away, LockError when one is still
+    held elsewhere after `wait_seconds`.
+    """
     locks: list[Lock] = []
     async with AsyncExitStack() as stack:
-        for path in sorted(set(paths)):
-            lock = redis.lock(
-                f"{MUTEX_PREFIX}:{path}", timeout=HOLD_SECONDS, blocking_timeout=WAIT_SECONDS
-            )
+        for name in sorted(set(names)):
+            lock = redis.lock(name, timeout=HOLD_SECONDS, blocking_timeout=wait_seconds)
             try:
                 acquired = await lock.acquire()
             except (RedisError, OSError) as exc:
-                raise BrokerUnavailableError(f"cannot take the path mutex: {exc}") from exc
-            if not acquired:  # held elsewhere for WAIT_SECONDS: contention, not an outage
-                raise LockError(f"path mutex {path!r} not taken within {WAIT_SECONDS:g}s")  # type: ignore[no-untyped-call]
+                raise BrokerUnavailableError(f"cannot take the mutex {name}: {exc}") from exc
+            if not acquired:  # held elsewhere for wait_seconds: contention, not an outage
+                raise LockError(f"mutex {name!r} not taken within {wait_seconds:g}s")  # type: ignore[no-untyped-call]
             stack.push_async_callback(_release_mutex, lock)
             locks.append(lock)
         renewal = asyncio.create_task(_keep_alive(locks), name="path-mutex-renewal")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -16,6 +16,7 @@ from mus.adapters.persistence.database import Database
 from mus.adapters.scanner.cover_store import CoverStore
 from mus.api.schemas import PermissionReport
 from mus.application.job_queue import JobQueue
+from mus.application.library_status import LibraryStatus
 from mus.core.config import Settings
 
 DEFAULT_SSE_KEEPALIVE_SECONDS = 15.0
@@ -49,5 +50,7 @@ class AppState:
     covers: CoverStore
     startup_permissions: PermissionReport
     sse_keepalive_seconds: float = DEFAULT_SSE_KEEPALIVE_SECONDS
+    library_status: LibraryStatus = field(default_factory=LibraryStatus)
+    """The music folder's health (root unmounted? watcher state?) for the healthcheck."""
     watcher_ready: asyncio.Event | None = None
     """Set while the file watcher's OS watch is in place; None when the watcher is off."""

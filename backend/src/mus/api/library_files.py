@@ -12,7 +12,11 @@ from fastapi import HTTPException, status
 
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
-from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.adapters.scanner.library_path import (
+    PathOutsideLibraryError,
+    SymlinkLoopError,
+    relative_library_path,
+)
 from mus.core.config import Settings
 from mus.domain.file_naming import candidate_paths
 from mus.domain.track import Track
@@ -32,6 +36,11 @@ def track_file(settings: Settings, track: Track) -> Path:
     candidate = root / track.file_path
     try:
         relative_library_path(candidate, root)
+    except SymlinkLoopError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"the file of track {track.id} is a symlink loop: {track.file_path}",
+        ) from None
     except PathOutsideLibraryError:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,

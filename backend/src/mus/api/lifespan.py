@@ -31,6 +31,7 @@ from mus.api.shutdown_signals import on_shutdown_signal
 from mus.api.startup_failure import StartupError
 from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue, JobQueueOpener
+from mus.application.library_status import LibraryStatus, WatcherState
 from mus.application.pending_reconciler import run_reconciler
 from mus.core.broker_preflight import BrokerRefusedError, mask_url, refuse_unfit_broker
 from mus.core.config import Settings
@@ -90,11 +91,13 @@ async def refuse_unfit_broker_at_startup(settings: Settings) -> None:
         raise StartupError(message) from None
 
 
-async def _initial_scan(database: Database, settings: Settings, job_queue: JobQueue) -> None:
+async def _initial_scan(
+    database: Database, settings: Settings, job_queue: JobQueue, status: LibraryStatus
+) -> None:
     from mus.application.initial_scan import run_initial_scan
 
     try:
-        await run_initial_scan(database, settings, job_queue)
+        await run_initial_scan(database, settings, job_queue, status=status)
     except asyncio.CancelledError:
         logger.info("initial scan interrupted by shutdown; the next start resumes it")
         raise
@@ -102,12 +105,15 @@ async def _initial_scan(database: Database, settings: Settings, job_queue: JobQu
         logger.exception("initial scan failed; the library may be incomplete until a rescan")
 
 
-async def _watch(watcher: BackgroundWatcher, stop_event: asyncio.Event) -> None:
+async def _watch(
+    watcher: BackgroundWatcher, stop_event: asyncio.Event, status: LibraryStatus
+) -> None:
     try:
         await watcher.run(stop_event)
     except asyncio.CancelledError:
         raise
     except Exception:
+        status.set_watcher(WatcherState.DOWN)
         logger.exception("file watcher stopped; changes on disk are not followed until restart")
 
 
@@ -183,12 +189,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 run_reconciler(database, relay, background.stop_event, settings.reconcile_seconds),
             )
         if settings.initial_scan_enabled:
-            background.start("initial-scan", _initial_scan(database, settings, job_queue))
+            background.start(
+                "initial-scan",
+                _initial_scan(database, settings, job_queue, state.library_status),
+            )
         if settings.watcher_enabled:
             make_watcher: WatcherFactory = app.state.watcher_factory
             watcher = make_watcher(state)
             state.watcher_ready = watcher.ready
-            background.start("library-watcher", _watch(watcher, background.stop_event))
+            state.library_status.set_watcher(WatcherState.RESTARTING)  # until its watch is up
+            background.start(
+                "library-watcher", _watch(watcher, background.stop_event, state.library_status)
+            )
         logger.info(
             "mus api ready: music %s, data %s, broker %s",
             settings.music_dir_path,

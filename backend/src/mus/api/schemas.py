@@ -3,21 +3,55 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from mus.domain.player_state import PlayerState
 from mus.domain.track import ProcessingStatus, Track, TrackError
 
 MAX_TAG_LENGTH = 500
+INT64_MAX = 2**63 - 1
+"""SQLite integers are signed 64-bit: a larger id or offset is refused at the schema."""
+INT64_MIN = -(2**63)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back the stored UTC times without their zone: put it back."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+"""A time in the API: always with its zone, so it is an RFC 3339 `date-time`."""
 
 
 class ErrorDetail(BaseModel):
-    """Body of every 4xx/5xx answer the API raises itself."""
+    """Body of every 4xx/5xx answer, validation errors and 500s included: one shape."""
 
     detail: str = Field(examples=["track 42 not found"])
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request was refused; the offending value is never echoed back."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorDetail(ErrorDetail):
+    """A 422 from request validation: `detail` sums it up, `errors` lists each problem."""
+
+    errors: list[ValidationIssue]
 
 
 class TrackErrorRead(BaseModel):
@@ -25,7 +59,7 @@ class TrackErrorRead(BaseModel):
 
     job_name: str
     error_message: str
-    timestamp: datetime
+    timestamp: UtcDatetime
 
     @classmethod
     def from_domain(cls, error: TrackError) -> TrackErrorRead:
@@ -45,8 +79,8 @@ class TrackRead(BaseModel):
     has_cover: bool
     processing_status: ProcessingStatus
     revision: int
-    added_at: datetime
-    updated_at: datetime
+    added_at: UtcDatetime
+    updated_at: UtcDatetime
     last_error: TrackErrorRead | None
 
     @classmethod
@@ -87,8 +121,8 @@ def clean_tag_text(value: str | None) -> str | None:
     value = unicodedata.normalize("NFC", value.strip())
     if not value:
         raise ValueError("must not be empty")
-    if any(unicodedata.category(char) == "Cc" for char in value):
-        raise ValueError("must not contain control characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise ValueError("must not contain control characters or lone surrogates")
     return value
 
 
@@ -177,7 +211,7 @@ class PlayerStateWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    current_track_id: int | None = None
+    current_track_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
     progress_seconds: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     volume: float = Field(default=1.0, ge=0, le=1, allow_inf_nan=False)
     is_muted: bool = False
@@ -217,8 +251,30 @@ class ComponentHealth(StrEnum):
     ERROR = "error"
 
 
+class LibraryHealth(StrEnum):
+    OK = "ok"
+    UNMOUNTED = "library root looks unmounted"
+
+
+class WatcherHealth(StrEnum):
+    OK = "ok"
+    RESTARTING = "restarting"
+    DOWN = "down"
+    OFF = "off"
+
+
 class HealthReport(BaseModel):
-    """Liveness of what every request depends on."""
+    """Liveness of what every request depends on, and of the music folder's follow-up."""
 
     database: ComponentHealth
     broker: ComponentHealth
+    library: LibraryHealth = Field(
+        default=LibraryHealth.OK,
+        description="'library root looks unmounted' when the last scan found no audio file "
+        "and kept the rows it would have pruned",
+    )
+    watcher: WatcherHealth = Field(
+        default=WatcherHealth.OFF,
+        description="The file watcher; 503 when it is not ok for longer than "
+        "MUS_WATCHER_GRACE_SECONDS",
+    )

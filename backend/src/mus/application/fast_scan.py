@@ -24,7 +24,11 @@ from mus.adapters.scanner.fast_metadata import (
     NotARegularFileError,
     read_fast_metadata,
 )
-from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.adapters.scanner.library_path import (
+    PathOutsideLibraryError,
+    SymlinkLoopError,
+    relative_library_path,
+)
 from mus.adapters.scanner.library_walker import LibraryWalk
 from mus.domain.track import FastMetadata
 
@@ -55,6 +59,12 @@ class FastScanReport:
     failures: tuple[ScanFailure, ...]
     elapsed_seconds: float
     pruned_track_ids: tuple[int, ...] = ()
+    prune_refused: int = 0
+    """Rows kept although their files are gone, because the root looks unmounted."""
+
+    @property
+    def root_looks_unmounted(self) -> bool:
+        return self.prune_refused > 0
 
     @property
     def files_per_second(self) -> float:
@@ -83,11 +93,14 @@ async def fast_scan(
     batch_size: int = 200,
     max_workers: int | None = None,
     on_progress: ProgressCallback | None = None,
+    max_prune_share: float = 0.5,
 ) -> FastScanReport:
     """Index every audio file under `music_root`, then prune rows whose files are gone.
 
     Raises MusicFolderUnavailableError (before touching the index) when the folder itself
     cannot be listed. Problems with single files end up in `failures`, never stop the scan.
+    When the root holds no audio at all and the prune would take more than
+    `max_prune_share` of the library, nothing is pruned (see `looks_unmounted`).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -144,6 +157,16 @@ async def fast_scan(
         for file_path in indexed_before
         if file_path not in present and not file_path.startswith(tuple(kept_folders))
     ]
+    refused = 0
+    if looks_unmounted(found, len(gone), len(indexed_before), max_prune_share):
+        refused, gone = len(gone), []
+        logger.warning(
+            "library root looks unmounted: %s holds no audio file; %d of %d tracks kept, "
+            "not pruned (they keep their ids when the files come back)",
+            music_root,
+            refused,
+            len(indexed_before),
+        )
     pruned_ids = await _prune(database, {path: indexed_before[path] for path in gone})
     report = FastScanReport(
         found=found,
@@ -156,6 +179,7 @@ async def fast_scan(
         failures=tuple(failures),
         elapsed_seconds=time.perf_counter() - started,
         pruned_track_ids=pruned_ids,
+        prune_refused=refused,
     )
     logger.info(
         "fast scan of %s: %d found, %d new, %d changed, %d unchanged, %d skipped, %d pruned "
@@ -173,13 +197,28 @@ async def fast_scan(
     return report
 
 
+def looks_unmounted(found: int, gone: int, indexed: int, max_prune_share: float) -> bool:
+    """A root with no audio file whose prune would take more than the allowed share.
+
+    An unmounted disk, a network share that did not come up, a folder deleted and
+    recreated empty: all look like this, and pruning would drop every row (and give new
+    ids when the files return). A library that really lost its files is pruned by the
+    watcher's per-file events, or by a scan once the root holds music again.
+    """
+    return found == 0 and gone > 0 and gone > max_prune_share * indexed
+
+
 def _next_batch(files: Iterator[Path], size: int) -> list[Path]:
     """The walk's next `size` files; runs in the pool, since walking is blocking I/O too."""
     return list(islice(files, size))
 
 
 def _read(path: Path, music_root: Path) -> FastMetadata | _Unread:
-    """Fast metadata, or why not; `still_there` says whether the row must survive pruning."""
+    """Fast metadata, or why not; `still_there` says whether the row must survive pruning.
+
+    The walk already skipped (and logged) what it could see; what changed since it looked
+    (a file swapped for a FIFO, a link or a loop) is logged here, once.
+    """
     try:
         return read_fast_metadata(path, music_root)
     except FileNotFoundError:
@@ -187,15 +226,22 @@ def _read(path: Path, music_root: Path) -> FastMetadata | _Unread:
     except EmptyAudioFileError:
         return _Unread(_library_form(path, music_root), "empty file", True)
     except NotARegularFileError:
-        return _Unread(_library_form(path, music_root), "not a regular file", False)
+        return _skipped(path, music_root, "not a regular file")
+    except SymlinkLoopError:
+        return _skipped(path, music_root, "symlink loop")
     except PathOutsideLibraryError:
-        return _Unread(_library_form(path, music_root), "outside the music folder", False)
+        return _skipped(path, music_root, "outside the music folder")
     except OSError as exc:
         return _Unread(_library_form(path, music_root), f"unreadable: {exc.strerror or exc}", True)
     except Exception as exc:
         # One odd file must not cost the whole scan; its row, if any, is left as it was.
         logger.warning("fast scan: cannot read %s", path, exc_info=True)
         return _Unread(_library_form(path, music_root), f"cannot read: {exc!r}", True)
+
+
+def _skipped(path: Path, music_root: Path, reason: str) -> _Unread:
+    logger.warning("fast scan: skipped %s: %s", path, reason)
+    return _Unread(_library_form(path, music_root), reason, False)
 
 
 def _library_form(path: Path, music_root: Path) -> str:

@@ -12,6 +12,7 @@ from mus.adapters.scanner.cover_store import CoverStore
 from mus.application.fast_scan import FastScanReport, fast_scan
 from mus.application.job_outbox import OutboxRelay, keep_job
 from mus.application.job_queue import JobQueue
+from mus.application.library_status import LibraryStatus
 from mus.core.config import Settings
 from mus.domain.track import ProcessingStatus
 
@@ -42,9 +43,17 @@ async def run_initial_scan(
     job_queue: JobQueue,
     *,
     batch_size: int = SLOW_BATCH_SIZE,
+    status: LibraryStatus | None = None,
 ) -> InitialScanReport:
-    """Fast scan (no per-track events), then one low-priority batch job per `batch_size` tracks."""
-    report = await fast_scan(database, settings.music_dir_path)
+    """Fast scan (no per-track events), then one low-priority batch job per `batch_size` tracks.
+
+    `status` learns whether the root looked unmounted (the healthcheck shows it).
+    """
+    report = await fast_scan(
+        database, settings.music_dir_path, max_prune_share=settings.max_prune_share
+    )
+    if status is not None:
+        status.root_looks_unmounted = report.root_looks_unmounted
     covers = CoverStore(settings.covers_dir_path)
     for track_id in report.pruned_track_ids:
         await asyncio.to_thread(covers.delete, track_id)

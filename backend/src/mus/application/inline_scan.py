@@ -56,7 +56,12 @@ async def run_inline_scan(
     if on_fast_start:
         on_fast_start()
     started = time.perf_counter()
-    report = await fast_scan(database, settings.music_dir_path, on_progress=on_fast_progress)
+    report = await fast_scan(
+        database,
+        settings.music_dir_path,
+        on_progress=on_fast_progress,
+        max_prune_share=settings.max_prune_share,
+    )
     covers = CoverStore(settings.covers_dir_path)
     for track_id in report.pruned_track_ids:
         await asyncio.to_thread(covers.delete, track_id)

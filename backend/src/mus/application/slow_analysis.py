@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from mus.adapters.path_locks import WriteKind, WriteLock
+from mus.adapters.path_locks import WAIT_SECONDS, WriteKind, WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.cover_store import CoverImageError, CoverStore
@@ -31,6 +31,7 @@ from mus.adapters.scanner.fast_metadata import (
     read_fast_metadata,
 )
 from mus.adapters.scanner.tag_normaliser import TagNormalisationError, normalise_tags
+from mus.adapters.track_writer import track_mutex
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 from mus.domain.track import Track, TrackError
@@ -96,8 +97,34 @@ async def analyse_track(
     `revision` is the track revision the job was queued for; None (batch jobs, `mus scan`)
     means "whatever the track is at now". Running it twice gives the same final state.
     With a `write_lock` (jobs have one; `mus scan` runs without a watcher) the file is
-    held while its tags are rewritten, so the watcher ignores that echo.
+    held while its tags are rewritten, so the watcher ignores that echo, and the analysis
+    runs as the track's only writer (an api edit or a rename waits, and vice versa).
     """
+    async with (
+        track_mutex(write_lock.redis, track_id, wait_seconds=WAIT_SECONDS)
+        if write_lock
+        else contextlib.nullcontext()
+    ):
+        return await _analyse_in_turn(
+            database,
+            settings,
+            track_id,
+            revision=revision,
+            job_name=job_name,
+            write_lock=write_lock,
+        )
+
+
+async def _analyse_in_turn(
+    database: Database,
+    settings: Settings,
+    track_id: int,
+    *,
+    revision: int | None,
+    job_name: str,
+    write_lock: WriteLock | None,
+) -> AnalysisResult:
+    """The analysis proper, on the row as it is once we are the track's writer."""
     track = await _load(database, track_id)
     if track is None:
         return AnalysisResult(track_id, AnalysisOutcome.MISSING, None, None)
@@ -126,6 +153,8 @@ async def analyse_track(
             findings = await asyncio.to_thread(
                 analyse_file, path, settings.music_dir_path, track_id, covers
             )
+            if write_lock and findings.tags_rewritten:
+                await write_lock.record_content(track.file_path, findings.content_hash)
     except TrackAnalysisError as exc:
         return await _record_error(database, track_id, expected, job_name, str(exc))
     except BrokerUnavailableError:

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     worker_grace_seconds: int = Field(default=20, ge=0, validation_alias="MUS_WORKER_GRACE_SECONDS")
     reconcile_seconds: float = Field(default=10.0, ge=0, validation_alias="MUS_RECONCILE_SECONDS")
     """How often the api looks for PENDING tracks no job is coming for (0: never)."""
+    max_prune_share: float = Field(default=0.5, ge=0, le=1, validation_alias="MUS_MAX_PRUNE_SHARE")
+    """A scan of a root holding no audio file prunes at most this share of the library;
+    beyond it the root "looks unmounted" and nothing is pruned."""
+    watcher_grace_seconds: float = Field(
+        default=60.0, ge=0, validation_alias="MUS_WATCHER_GRACE_SECONDS"
+    )
+    """How long the file watcher may be restarting before the healthcheck answers 503."""
     worker_redelivery_seconds: float = Field(
         default=6.0, gt=0, validation_alias="MUS_WORKER_REDELIVERY_SECONDS"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mus.adapters.events.event_publisher import EventType
-from mus.adapters.path_locks import path_mutex
+from mus.adapters.path_locks import WAIT_SECONDS, path_mutex
 from mus.adapters.persistence.models import utc_now
 from mus.adapters.persistence.player_state_repository import PlayerStateRepository
 from mus.adapters.persistence.track_repository import TrackRepository
@@ -22,6 +22,7 @@ from mus.adapters.scanner.fast_metadata import (
     read_fast_metadata,
 )
 from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.adapters.track_writer import rename_superseded, track_mutex
 from mus.application.job_outbox import keep_job
 from mus.domain.track import Track, TrackError
 from mus.jobs.runtime import JobRuntime, get_job_runtime
@@ -192,8 +193,18 @@ async def delete_track_with_files(track_id: int) -> JobResult:
 
 
 async def update_track_path_by_id(track_id: int, new_file_path: str) -> JobResult:
-    """Rename a track's file (API edit with rename) under the write lock, then its row."""
+    """Rename a track's file (API edit with rename) under the write lock, then its row.
+
+    Runs as the track's only writer (its mutex); a rename a later edit replaced is skipped.
+    """
     runtime = get_job_runtime()
+    async with track_mutex(runtime.redis, track_id, wait_seconds=WAIT_SECONDS):
+        if await rename_superseded(runtime.redis, track_id, new_file_path):
+            return {"outcome": "superseded", "track_id": track_id}
+        return await _rename_track(runtime, track_id, new_file_path)
+
+
+async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) -> JobResult:
     async with runtime.database.session() as session:
         track = await TrackRepository(session).get(track_id)
     if track is None:

@@ -33,6 +33,7 @@ kinds seen in the batch plus what is on disk *now* and what the database knows:
 from __future__ import annotations
 
 import asyncio
+import logging
 import stat
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,9 +43,15 @@ from typing import Any
 
 from watchfiles import Change
 
-from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
+from mus.adapters.scanner.library_path import (
+    PathOutsideLibraryError,
+    SymlinkLoopError,
+    relative_library_path,
+)
 from mus.adapters.scanner.library_walker import LibraryWalk
 from mus.domain.audio_formats import is_audio_path
+
+logger = logging.getLogger(__name__)
 
 KnownInode = Callable[[str], Awaitable[int | None]]
 """Inode the database holds for a relative path, or None when the path is not a track."""
@@ -102,6 +109,8 @@ class _OnDisk:
 
     inode: int | None = None
     is_directory: bool = False
+    is_special: bool = False
+    """A FIFO, socket or device: never indexed, never opened."""
 
     @property
     def is_file(self) -> bool:
@@ -111,20 +120,47 @@ class _OnDisk:
 _GONE = _OnDisk()
 
 
-def _library_relative(raw: str | Path, music_root: Path) -> str | None:
-    """Relative POSIX path of a reported path, or None when it is not a library entry."""
+def _library_relative(
+    raw: str | Path, music_root: Path, skipped: dict[str, str] | None = None
+) -> str | None:
+    """Relative POSIX path of a reported path, or None when it is not a library entry.
+
+    A symlink loop, or a path under a link that leads out of the library, goes into
+    `skipped` (named by the link) so the batch can warn about it once.
+    """
     candidate = Path(raw)
     if not candidate.is_absolute():
         candidate = music_root / candidate
     try:
         relative = relative_library_path(candidate, music_root)
+    except SymlinkLoopError:
+        if skipped is not None:
+            skipped[str(candidate)] = "symlink loop"
+        return None
     except PathOutsideLibraryError:
+        link = _link_leaving(candidate, music_root)
+        if link is not None and skipped is not None:
+            skipped[str(link)] = "symlink points outside the music folder"
         return None
     if relative in ("", "."):
         return None
     if any(part.startswith(".") for part in PurePosixPath(relative).parts[:-1]):
         return None  # under a hidden directory: trash, sync-tool state, version folders
     return relative
+
+
+def _link_leaving(candidate: Path, music_root: Path) -> Path | None:
+    """The first symlink on the way from the root to `candidate`, if it is spelled inside."""
+    try:
+        parts = candidate.relative_to(music_root).parts
+    except ValueError:
+        return None  # reported outside the root (its parent, another watch): not ours
+    current = music_root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
 
 
 def _look(music_root: Path, relative: str) -> _OnDisk:
@@ -134,6 +170,8 @@ def _look(music_root: Path, relative: str) -> _OnDisk:
         return _GONE
     if stat.S_ISDIR(status.st_mode):
         return _OnDisk(is_directory=True)
+    if not stat.S_ISREG(status.st_mode):
+        return _OnDisk(is_special=True)
     return _OnDisk(inode=status.st_ino)
 
 
@@ -159,13 +197,15 @@ class _Batch:
     kinds: dict[str, set[ChangeKind]] = field(default_factory=dict)
     audio: dict[str, _OnDisk] = field(default_factory=dict)
     maybe_directories: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Path -> why it was left out (loop, link out of the library, special file)."""
 
 
 def _inspect(music_root: Path, changes: list[tuple[ChangeKind, str | Path]]) -> _Batch:
     """Blocking part, run in a thread: normalise paths, stat them, walk added directories."""
     batch = _Batch()
     for kind, raw_path in changes:
-        relative = _library_relative(raw_path, music_root)
+        relative = _library_relative(raw_path, music_root, batch.skipped)
         if relative is not None:
             batch.kinds.setdefault(relative, set()).add(kind)
     walked: dict[str, _OnDisk] = {}
@@ -174,6 +214,9 @@ def _inspect(music_root: Path, changes: list[tuple[ChangeKind, str | Path]]) -> 
         if state.is_directory:
             if ChangeKind.ADDED in seen:
                 walked.update(_audio_files_under(music_root, relative))
+        elif state.is_special:
+            if is_audio_path(PurePosixPath(relative)):
+                batch.skipped[str(music_root / relative)] = "not a regular file"
         elif is_audio_path(PurePosixPath(relative)):
             batch.audio[relative] = state
         elif not state.is_file and ChangeKind.DELETED in seen:
@@ -210,6 +253,8 @@ async def map_changes(
     if not typed:
         return []
     batch = await asyncio.to_thread(_inspect, music_root, typed)
+    for path, reason in sorted(batch.skipped.items()):
+        logger.warning("file watcher: skipped %s: %s", path, reason)
     known: dict[str, int | None] = {}
     known_paths: set[str] = set()
     if known_tracks_under is not None:

@@ -1,15 +1,18 @@
 """The api's file watcher: OS change batches in, one job per meaningful change out.
 
 It never dies of a bad batch or a broker outage: it logs and goes on, and the start-up
-scan reconciles whatever an outage made it miss.
+scan reconciles whatever an outage made it miss. When the music folder disappears (an
+unmounted disk, a folder deleted and made again) it says so, waits for it, watches the
+new one and re-scans it; its state (`ok`, `restarting`) is in the shared LibraryStatus.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from pathlib import Path
 
 from watchfiles import Change, awatch
@@ -17,8 +20,10 @@ from watchfiles import Change, awatch
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.job_outbox import OutboxRelay, keep_job
 from mus.application.job_queue import JobQueue
+from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.watcher.change_mapper import JobRequest, map_changes
 from mus.watcher.known_tracks import KnownTracks
@@ -48,6 +53,19 @@ class _Halt:
         self.halted = True
 
 
+Rescan = Callable[[], Awaitable[object]]
+"""What to run when the music folder comes back (the api passes its start-up scan)."""
+
+
+def _identity(root: Path) -> tuple[int, int] | None:
+    """(device, inode) of the root folder, None when it is gone or not a folder."""
+    try:
+        status = root.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if root.is_dir() else None
+
+
 async def _next_batch(
     batches: AsyncGenerator[set[tuple[Change, str]], None],
 ) -> set[tuple[Change, str]] | None:
@@ -71,8 +89,13 @@ class LibraryWatcher:
         step_ms: int = 50,
         force_polling: bool | None = None,
         restart_delay_seconds: float = 5.0,
+        status: LibraryStatus | None = None,
+        rescan: Rescan | None = None,
     ) -> None:
-        """`force_polling=None` lets watchfiles decide (env `WATCHFILES_FORCE_POLLING`)."""
+        """`force_polling=None` lets watchfiles decide (env `WATCHFILES_FORCE_POLLING`).
+
+        `rescan` runs once the watch is back on a music folder that had disappeared.
+        """
         self.music_root = music_root.resolve()
         self.relay = OutboxRelay(database, job_queue)
         self.write_lock = write_lock
@@ -83,22 +106,69 @@ class LibraryWatcher:
         self.restart_delay_seconds = restart_delay_seconds
         self.ready = asyncio.Event()
         """Set while the OS watch is in place: changes made from then on are seen."""
+        self.status = status if status is not None else LibraryStatus()
+        self.rescan = rescan
 
     async def run(self, stop_event: asyncio.Event) -> None:
-        """Watch until `stop_event` is set; a failing watch (root gone...) restarts later."""
+        """Watch until `stop_event` is set; a failing watch (root gone...) restarts later.
+
+        Every restart is logged; a folder that was gone is re-scanned once it is back.
+        """
+        root_was_gone = False
         while not stop_event.is_set():
+            if await asyncio.to_thread(_identity, self.music_root) is None:
+                if not root_was_gone:
+                    logger.warning(
+                        "file watcher on %s: the music folder is gone; waiting for it to "
+                        "come back (checked every %.1f s)",
+                        self.music_root,
+                        self.restart_delay_seconds,
+                    )
+                root_was_gone = True
+                self.status.set_watcher(WatcherState.RESTARTING)
+                await self._pause(stop_event)
+                continue
+            if root_was_gone:
+                logger.warning(
+                    "file watcher on %s: the music folder is back; watching and re-scanning it",
+                    self.music_root,
+                )
             try:
-                await self._watch(stop_event)
+                await self._watch(stop_event, rescan_when_ready=root_was_gone)
             except Exception:
                 logger.exception(
                     "file watcher on %s failed; restarting in %.1f s",
                     self.music_root,
                     self.restart_delay_seconds,
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop_event.wait(), self.restart_delay_seconds)
+                self.status.set_watcher(WatcherState.RESTARTING)
+                await self._pause(stop_event)
+            else:
+                if not stop_event.is_set():
+                    logger.warning(
+                        "file watcher on %s: the music folder was removed or replaced; "
+                        "restarting the watch",
+                        self.music_root,
+                    )
+                    self.status.set_watcher(WatcherState.RESTARTING)
+            root_was_gone = False
 
-    async def _watch(self, stop_event: asyncio.Event) -> None:
+    async def _pause(self, stop_event: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop_event.wait(), self.restart_delay_seconds)
+
+    async def _rescan(self) -> None:
+        if self.rescan is None:
+            return
+        try:
+            await self.rescan()
+        except Exception:
+            logger.exception("file watcher: re-scan of %s failed", self.music_root)
+
+    async def _watch(self, stop_event: asyncio.Event, *, rescan_when_ready: bool = False) -> None:
+        """One OS watch of the root; returns when stopped or when the root is not the same
+        folder any more (gone, or deleted and made again: the watch would see nothing)."""
+        identity = await asyncio.to_thread(_identity, self.music_root)
         halt = _Halt(stop_event)
         batches = awatch(
             self.music_root,
@@ -107,16 +177,19 @@ class LibraryWatcher:
             step=self.step_ms,
             stop_event=halt,
             rust_timeout=RUST_TIMEOUT_MS,
+            yield_on_timeout=True,  # an empty batch each second: time to check the root
             force_polling=self.force_polling,
             recursive=True,
+            ignore_permission_denied=True,
         )
         pending = asyncio.ensure_future(_next_batch(batches))
         try:
             # One loop turn runs the generator up to its first wait: the OS watch now exists.
             await asyncio.sleep(0)
             if not pending.done():
-                self.ready.set()
-                logger.info("watching %s for changes", self.music_root)
+                self._watching()
+            if rescan_when_ready:
+                await self._rescan()
             while True:
                 # asyncio.wait, not await: a cancellation must not cancel the watch task
                 # before `halt` tells its thread to return.
@@ -124,8 +197,11 @@ class LibraryWatcher:
                 changes = pending.result()
                 if changes is None:
                     return
-                self.ready.set()
-                await self.handle_changes(changes)
+                if await asyncio.to_thread(_identity, self.music_root) != identity:
+                    return
+                self._watching()
+                if changes:
+                    await self.handle_changes(changes)
                 pending = asyncio.ensure_future(_next_batch(batches))
         finally:
             self.ready.clear()
@@ -134,6 +210,12 @@ class LibraryWatcher:
                 with contextlib.suppress(Exception):
                     await pending
             await batches.aclose()
+
+    def _watching(self) -> None:
+        if not self.ready.is_set():
+            logger.info("watching %s for changes", self.music_root)
+        self.ready.set()
+        self.status.set_watcher(WatcherState.OK)
 
     async def handle_changes(self, changes: Iterable[tuple[Change, str]]) -> int:
         """Map one batch against the database and dispatch it; returns the jobs enqueued."""
@@ -189,10 +271,19 @@ class LibraryWatcher:
         )
         return len(wanted)
 
+    async def _fingerprint(self, relative_path: str) -> str | None:
+        """What the file holds now (None when it cannot be read: not our echo then)."""
+        try:
+            return await asyncio.to_thread(content_fingerprint, self.music_root / relative_path)
+        except OSError:
+            return None
+
     async def _is_echo(self, request: JobRequest) -> bool:
         for path in request.paths:
             try:
-                if await self.write_lock.mutes(path, request.task_name):
+                if await self.write_lock.mutes(
+                    path, request.task_name, functools.partial(self._fingerprint, path)
+                ):
                     return True
             except BrokerUnavailableError as exc:
                 # Cannot tell: queue it; a job on our own write finds nothing to change.

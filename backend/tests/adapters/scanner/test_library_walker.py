@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -179,7 +180,7 @@ def test_broken_and_looping_file_symlinks_are_skipped_with_a_reason(
     skipped = reasons(walk, root)
     assert skipped["dangling.mp3"].reason == "broken symlink"
     assert not skipped["dangling.mp3"].keep_indexed
-    assert skipped["ping.mp3"].reason == "unreadable: Too many levels of symbolic links"
+    assert skipped["ping.mp3"].reason == "symlink loop"
     assert skipped["ping.mp3"].keep_indexed
 
 
@@ -244,3 +245,29 @@ def test_music_folder_that_cannot_be_listed_is_an_error(tmp_path: Path, problem:
 
     with pytest.raises(MusicFolderUnavailableError, match="cannot list the music folder"):
         list(LibraryWalk(root))
+
+
+def test_loops_links_out_and_special_files_each_log_one_warning_naming_the_path(
+    scan_library_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = scan_library_root
+    touch_audio(root, "ok.mp3")
+    (root / "ping.mp3").symlink_to(root / "pong.mp3")
+    (root / "pong.mp3").symlink_to(root / "ping.mp3")
+    touch_audio(tmp_path / "elsewhere", "stolen.mp3")
+    (root / "escape.mp3").symlink_to(tmp_path / "elsewhere" / "stolen.mp3")
+    os.mkfifo(root / "pipe.mp3")
+
+    with caplog.at_level(logging.WARNING, logger="mus.adapters.scanner.library_walker"):
+        found = relative(list(LibraryWalk(root)), root)
+
+    assert found == ["ok.mp3"]
+    warned = [record.getMessage() for record in caplog.records]
+    for name, reason in [
+        ("ping.mp3", "symlink loop"),
+        ("pong.mp3", "symlink loop"),
+        ("escape.mp3", "symlink points outside the music folder"),
+        ("pipe.mp3", "not a regular file"),
+    ]:
+        lines = [line for line in warned if str(root / name) in line]
+        assert lines == [f"library walk: skipped {root / name}: {reason}"]

@@ -48,3 +48,13 @@ def test_content_range_and_length() -> None:
     byte_range = ByteRange(10, 19)
     assert byte_range.length == 10
     assert byte_range.content_range(100) == "bytes 10-19/100"
+
+
+def test_huge_numbers_are_capped_not_converted() -> None:
+    """A Range with thousands of digits was a 500 (Python's int-string limit)."""
+    huge = "9" * 5000
+    assert parse_range(f"bytes=0-{huge}", 100) == ByteRange(0, 99)
+    assert parse_range(f"bytes=-{huge}", 100) == ByteRange(0, 99)
+    assert parse_range(f"bytes={'0' * 5000}5-9", 100) == ByteRange(5, 9)
+    with pytest.raises(RangeNotSatisfiableError):
+        parse_range(f"bytes={huge}-", 100)

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from api_harness import Api, running_api
+import asyncio
+import shutil
 
+from api_harness import Api, eventually, running_api
+
+from mus.application.initial_scan import run_initial_scan
 from mus.core.config import Settings
+from mus.demo.audio_spec import AudioSpec
 
 
 async def test_healthcheck_ok(api: Api) -> None:
     response = await api.client.get("/healthcheck")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "library": "ok", "watcher": "off"}
 
 
 async def test_healthcheck_503_names_the_broker(dead_broker_settings: Settings) -> None:
     async with running_api(dead_broker_settings) as api:
         response = await api.client.get("/healthcheck")
         assert response.status_code == 503
-        assert response.json() == {"database": "ok", "broker": "error"}
+        assert response.json() == {
+            "database": "ok",
+            "broker": "error",
+            "library": "ok",
+            "watcher": "off",
+        }
 
 
 async def test_healthcheck_503_names_the_database(api: Api) -> None:
@@ -30,7 +40,12 @@ async def test_healthcheck_503_names_the_database(api: Api) -> None:
     finally:
         db_file.rmdir()
     assert response.status_code == 503
-    assert response.json() == {"database": "error", "broker": "ok"}
+    assert response.json() == {
+        "database": "error",
+        "broker": "ok",
+        "library": "ok",
+        "watcher": "off",
+    }
 
 
 async def test_permissions_report(api: Api) -> None:
@@ -47,3 +62,48 @@ async def test_permissions_report(api: Api) -> None:
     }
     for key in ("data_dir", "covers_dir", "database_dir", "database_file"):
         assert report[key]["writable"] is True, key
+
+
+async def test_healthcheck_says_when_the_library_root_looks_unmounted(api: Api) -> None:
+    tracks = [await api.add_track(AudioSpec(f"{n}.mp3", "mp3", title=f"T{n}")) for n in range(2)]
+    for path in api.music_dir.iterdir():
+        path.unlink()
+    report = await run_initial_scan(
+        api.state.database, api.settings, api.state.job_queue, status=api.state.library_status
+    )
+    assert report.fast_scan.prune_refused == 2
+    response = await api.client.get("/healthcheck")
+    assert response.status_code == 200
+    assert response.json()["library"] == "library root looks unmounted"
+    for track in tracks:
+        assert await api.track(track.id) is not None
+
+
+async def test_healthcheck_reports_the_watcher_and_503_while_it_cannot_watch(
+    settings: Settings,
+) -> None:
+    """The watcher died silently with a 200 healthcheck; now its state shows, and a watcher
+    that cannot watch for longer than the grace period makes the healthcheck 503."""
+    watched = settings.model_copy(update={"watcher_enabled": True, "watcher_grace_seconds": 0.5})
+    async with running_api(watched) as api:
+        assert api.state.watcher_ready is not None
+        await asyncio.wait_for(api.state.watcher_ready.wait(), 10)
+        ok = await api.client.get("/healthcheck")
+        assert (ok.status_code, ok.json()["watcher"]) == (200, "ok")
+
+        shutil.rmtree(api.music_dir)
+
+        async def unhealthy() -> dict[str, str] | None:
+            response = await api.client.get("/healthcheck")
+            return response.json() if response.status_code == 503 else None
+
+        report = await eventually(unhealthy, 15)
+        assert report["watcher"] == "restarting"
+
+        api.music_dir.mkdir()
+
+        async def healthy() -> bool:
+            response = await api.client.get("/healthcheck")
+            return response.status_code == 200 and response.json()["watcher"] == "ok"
+
+        await eventually(healthy, 20)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from mus.adapters.persistence.models import utc_now
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.core.config import Settings
+from mus.core.streaq_broker import create_worker
 from mus.demo.audio_spec import AUDIO_FORMATS, AudioFormat, AudioSpec
 from mus.domain.track import ProcessingStatus, TrackError
 
@@ -258,3 +260,32 @@ async def test_patch_with_broker_down_is_503_before_touching_the_file(
         unchanged = await api.track(track.id)
         assert unchanged is not None
         assert (unchanged.title, unchanged.content_hash) == ("Safe", track.content_hash)
+
+
+async def test_fifty_concurrent_renaming_edits_leave_row_name_and_tags_agreeing(
+    api: Api,
+) -> None:
+    """50 concurrent `PATCH {title, rename}` left the track ERROR ("cannot rename: No such
+    file") with a title and hash that no longer matched the file. Real worker, real files."""
+    track = await api.add_track(AudioSpec("race.mp3", "mp3", title="Start"))
+
+    async def edit(n: int) -> int:
+        response = await api.client.patch(
+            f"/tracks/{track.id}", json={"title": f"Title {n:02d}", "rename": True}
+        )
+        return response.status_code
+
+    codes = await asyncio.gather(*(edit(n) for n in range(50)))
+    assert set(codes) == {200}
+    worker = create_worker(api.settings)
+    worker.burst = True
+    await worker.run_async()
+
+    final = await api.track(track.id)
+    assert final is not None
+    assert final.processing_status is not ProcessingStatus.ERROR, final.last_error
+    assert final.file_path == f"{final.title}.mp3"
+    assert api.library_files() == [final.file_path]
+    stored = api.music_dir / final.file_path
+    assert str(ID3(stored)["TIT2"].text[0]) == final.title
+    assert final.content_hash == content_fingerprint(stored)

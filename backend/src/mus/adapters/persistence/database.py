@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from mus.adapters.persistence.models import Base
+from mus.adapters.persistence.schema_migrations import migrate_tracks_to_autoincrement
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -50,6 +51,8 @@ class Database:
             try:
                 async with self.engine.begin() as conn:
                     await conn.run_sync(Base.metadata.create_all)
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(migrate_tracks_to_autoincrement)
                 return
             except OperationalError as exc:
                 if "already exists" not in str(exc) or attempt == 2:

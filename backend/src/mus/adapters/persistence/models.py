@@ -19,9 +19,13 @@ class Base(DeclarativeBase):
 
 
 class TrackRow(Base):
-    """Row of `tracks`; `file_path` is relative to the music root and unique."""
+    """Row of `tracks`; `file_path` is relative to the music root and unique.
+
+    AUTOINCREMENT: the id of a deleted track is never given to another one.
+    """
 
     __tablename__ = "tracks"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     file_path: Mapped[str] = mapped_column(String, unique=True, index=True)

@@ -8,6 +8,7 @@ everything under it) is still there, merely unreadable now, so its rows must not
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
 from collections import deque
@@ -15,8 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mus.adapters.scanner.library_path import SymlinkLoopError, resolve_path
 from mus.domain.audio_formats import is_audio_path
 
+logger = logging.getLogger(__name__)
 _GONE_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR})
 
 
@@ -51,7 +54,7 @@ class LibraryWalk:
         """
         self.music_root = music_root
         self.skipped: list[SkippedFile] = []
-        self._real_root = (library_root or music_root).resolve()
+        self._real_root = resolve_path(library_root or music_root)
         self._visited: set[tuple[int, int]] = set()
 
     def __iter__(self) -> Iterator[Path]:
@@ -112,6 +115,9 @@ class LibraryWalk:
             if entry.is_symlink() and not self._leads_inside(path):
                 self._skip(path, "symlink points outside the music folder", is_directory=True)
                 return False
+        except SymlinkLoopError:
+            self._skip(path, "symlink loop", is_directory=True)
+            return False
         except OSError as exc:
             self._skip_error(path, exc, is_directory=True)
             return False
@@ -132,6 +138,9 @@ class LibraryWalk:
             gone_link = entry.is_symlink() and path.is_symlink()
             self._skip(path, "broken symlink" if gone_link else "vanished during the scan")
             return False
+        except SymlinkLoopError:
+            self._skip(path, "symlink loop")
+            return False
         except OSError as exc:
             self._skip_error(path, exc, is_directory=False)
             return False
@@ -144,17 +153,25 @@ class LibraryWalk:
         return True
 
     def _leads_inside(self, path: Path) -> bool:
-        return path.resolve().is_relative_to(self._real_root)
+        return resolve_path(path).is_relative_to(self._real_root)
 
     def _skip(
         self, path: Path, reason: str, is_directory: bool = False, *, keep_indexed: bool = False
     ) -> None:
+        """Note the skip, with one log line naming the path (an empty file is routine)."""
         self.skipped.append(SkippedFile(path, reason, is_directory, keep_indexed))
+        level = logging.INFO if reason == "empty file" else logging.WARNING
+        logger.log(level, "library walk: skipped %s: %s", path, reason)
 
     def _skip_error(self, path: Path, exc: OSError, *, is_directory: bool) -> None:
         """A vanished entry may be pruned; any other error keeps what is indexed under it."""
         gone = exc.errno in _GONE_ERRNOS
-        reason = "vanished during the scan" if gone else f"unreadable: {exc.strerror or exc}"
+        if exc.errno == errno.ELOOP:
+            reason = "symlink loop"
+        elif gone:
+            reason = "vanished during the scan"
+        else:
+            reason = f"unreadable: {exc.strerror or exc}"
         self._skip(path, reason, is_directory, keep_indexed=not gone)
 
 

@@ -9,7 +9,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE | re.ASCII)
+# Any position past this is "beyond every file": longer digit strings are never converted
+# (Python refuses int() of over 4,300 digits, and nothing needs more than 19).
+POSITION_CAP = 2**63 - 1
+_CAP_DIGITS = len(str(POSITION_CAP))
+
+
+def _position(digits: str) -> int:
+    """A byte position from its digits, capped so a huge number costs nothing to read."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _CAP_DIGITS:
+        return POSITION_CAP
+    return min(int(significant), POSITION_CAP)
 
 
 class RangeNotSatisfiableError(ValueError):
@@ -46,14 +58,14 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first_text and not last_text:
         return None
     if not first_text:  # suffix range: the last N bytes
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiableError(size)
         return ByteRange(max(size - suffix, 0), size - 1)
-    first = int(first_text)
-    if last_text and int(last_text) < first:
+    first = _position(first_text)
+    if last_text and _position(last_text) < first:
         return None  # syntactically invalid: ignore the header
     if first >= size:
         raise RangeNotSatisfiableError(size)
-    last = int(last_text) if last_text else size - 1
+    last = _position(last_text) if last_text else size - 1
     return ByteRange(first, min(last, size - 1))

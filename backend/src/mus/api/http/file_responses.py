@@ -2,11 +2,11 @@
 
 The file is opened before the response starts, so a file that vanished is a clean 404
 rather than a connection cut after a 200 status line; the handle then pins that version.
+Only regular files are served (a FIFO is a 409), and never on the request thread pool.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,23 +16,23 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from mus.api.http.byte_ranges import RangeNotSatisfiableError, parse_range
 from mus.api.http.caching import etag_matches, file_validators, if_range_allows
+from mus.api.http.regular_files import NotARegularFileError, OpenFile, open_regular_file
 
 CHUNK_SIZE = 64 * 1024
 
 
-async def _chunks(handle: anyio.AsyncFile[bytes], start: int, length: int) -> AsyncIterator[bytes]:
+async def _chunks(handle: OpenFile, start: int, length: int) -> AsyncIterator[bytes]:
     try:
-        await handle.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = await handle.read(min(CHUNK_SIZE, remaining))
+        position, end = start, start + length
+        while position < end:
+            chunk = await handle.read_at(position, min(CHUNK_SIZE, end - position))
             if not chunk:  # truncated under us: end the body early rather than pad it
                 return
-            remaining -= len(chunk)
+            position += len(chunk)
             yield chunk
     finally:
         with anyio.CancelScope(shield=True):
-            await handle.aclose()
+            await handle.close()
 
 
 async def serve_file(
@@ -43,9 +43,14 @@ async def serve_file(
     missing_detail: str,
     cache_control: str | None = None,
 ) -> Response:
-    """200/206/304/416 for GET and HEAD on one file; 404 with `missing_detail` if it is gone."""
+    """200/206/304/416 for GET and HEAD on one file; 404 with `missing_detail` if it is gone,
+    409 if something else than a regular file (a FIFO, a device) is in its place."""
     try:
-        handle = await anyio.open_file(path, "rb")
+        handle = await open_regular_file(path)
+    except NotARegularFileError as exc:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"{exc}: it cannot be served"
+        ) from None
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=missing_detail) from None
     except PermissionError:
@@ -53,10 +58,13 @@ async def serve_file(
             status.HTTP_500_INTERNAL_SERVER_ERROR,
             detail=f"cannot read {path.name}: permission denied (see GET /api/v1/permissions)",
         ) from None
+    except OSError as exc:  # a symlink loop, an I/O error: nothing to serve now
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"cannot open {path.name}: {exc.strerror or exc}"
+        ) from None
     streaming = False
     try:
-        stat_result = await anyio.to_thread.run_sync(os.fstat, handle.wrapped.fileno())
-        validators = file_validators(stat_result)
+        validators = file_validators(handle.status)
         headers = {
             "Accept-Ranges": "bytes",
             "ETag": validators.etag,
@@ -93,4 +101,4 @@ async def serve_file(
         )
     finally:
         if not streaming:
-            await handle.aclose()
+            await handle.close()

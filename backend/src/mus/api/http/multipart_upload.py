@@ -19,6 +19,7 @@ from fastapi import Request, status
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from mus.api.http.request_body import DISCARD_LIMIT_BYTES, RequestBody, declared_length
 from mus.api.library_files import UPLOAD_TEMP_PREFIX, UPLOAD_TEMP_SUFFIX
 
 MAX_FIELD_BYTES = 4096
@@ -84,6 +85,11 @@ class _UploadParser:
         self.temp_path: Path | None = None
         self.file_size = 0
         self.pending: list[bytes] = []
+        self.complete = False
+        """Set at the closing boundary: a body that ends before it was cut short."""
+
+    def on_end(self) -> None:
+        self.complete = True
 
     def on_part_begin(self) -> None:
         self.part = _Part()
@@ -177,10 +183,13 @@ def _boundary(request: Request) -> bytes:
     return boundary
 
 
-def _check_declared_length(request: Request, max_file_bytes: int) -> None:
-    declared = request.headers.get("content-length")
-    limit = max_file_bytes + ENVELOPE_ALLOWANCE_BYTES
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+async def _check_declared_length(request: Request, body: RequestBody, max_file_bytes: int) -> None:
+    """413 before reading, when Content-Length already says too much (after draining a
+    body small enough to drain, so the client reads the answer)."""
+    declared = declared_length(request)
+    if declared is not None and declared > max_file_bytes + ENVELOPE_ALLOWANCE_BYTES:
+        if declared <= DISCARD_LIMIT_BYTES:
+            await body.discard_rest()
         raise too_large(max_file_bytes)
 
 
@@ -193,8 +202,13 @@ async def receive_upload(
     file_field: str = "file",
 ) -> ReceivedUpload:
     """Parse the body into `upload_dir`; on any failure nothing is left on disk."""
-    boundary = _boundary(request)
-    _check_declared_length(request, max_file_bytes)
+    body = RequestBody(request)
+    try:
+        boundary = _boundary(request)
+    except UploadRejectedError:
+        await body.discard_rest()
+        raise
+    await _check_declared_length(request, body, max_file_bytes)
     state = _UploadParser(
         file_field=file_field,
         allowed_extensions=allowed_extensions,
@@ -211,11 +225,12 @@ async def receive_upload(
             "on_headers_finished": state.on_headers_finished,
             "on_part_data": state.on_part_data,
             "on_part_end": state.on_part_end,
+            "on_end": state.on_end,
         },
     )
     handle: anyio.AsyncFile[bytes] | None = None
     try:
-        async for chunk in request.stream():
+        async for chunk in body.chunks():
             parser.write(chunk)
             if state.pending:
                 if handle is None:
@@ -224,6 +239,11 @@ async def receive_upload(
                 await handle.write(b"".join(state.pending))
                 state.pending.clear()
         parser.finalize()
+        if not state.complete:
+            raise UploadRejectedError(
+                status.HTTP_400_BAD_REQUEST,
+                "malformed multipart body: it ends before the closing boundary (cut short?)",
+            )
         if state.temp_path is None or state.file_name is None:
             raise UploadRejectedError(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, f"the form has no file field {file_field!r}"
@@ -248,6 +268,8 @@ async def receive_upload(
                     await handle.aclose()
                 with contextlib.suppress(FileNotFoundError):
                     await anyio.Path(state.temp_path).unlink()
+        if isinstance(exc, UploadRejectedError | FormParserError):
+            await body.discard_rest()
         if isinstance(exc, FormParserError):
             raise UploadRejectedError(
                 status.HTTP_400_BAD_REQUEST, f"malformed multipart body: {exc}"

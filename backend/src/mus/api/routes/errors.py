@@ -14,6 +14,7 @@ from mus.api.deps import AppStateDep, ExistingTrackDep
 from mus.api.error_handlers import BROKER_DOWN_RESPONSE, NOT_FOUND_RESPONSE
 from mus.api.routes.tracks import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from mus.api.schemas import (
+    INT64_MAX,
     ErrorDetail,
     RequeueAccepted,
     RequeueSummary,
@@ -31,7 +32,7 @@ SLOW_JOB = "process_slow_metadata"
 @router.get("", response_model=TrackPage)
 async def list_errors(
     state: AppStateDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> TrackPage:
     """Tracks in ERROR, each with `last_error` (job, message, time)."""

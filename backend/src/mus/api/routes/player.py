@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from mus.adapters.persistence.player_state_repository import PlayerStateRepository
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.api.deps import AppStateDep
+from mus.api.error_handlers import UNPARSEABLE_BODY_RESPONSE
 from mus.api.schemas import ErrorDetail, PlayerStateRead, PlayerStateWrite
 
 router = APIRouter(prefix="/player", tags=["player"])
@@ -23,10 +24,11 @@ async def get_player_state(state: AppStateDep) -> PlayerStateRead:
     "/state",
     response_model=PlayerStateRead,
     responses={
+        **UNPARSEABLE_BODY_RESPONSE,
         status.HTTP_422_UNPROCESSABLE_CONTENT: {
             "model": ErrorDetail,
             "description": "Out-of-range value, or a current track that does not exist",
-        }
+        },
     },
 )
 async def put_player_state(body: PlayerStateWrite, state: AppStateDep) -> PlayerStateRead:

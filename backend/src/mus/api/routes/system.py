@@ -10,7 +10,13 @@ from fastapi import APIRouter, Response, status
 
 from mus.api.deps import AppStateDep
 from mus.api.permissions import check_permissions
-from mus.api.schemas import ComponentHealth, HealthReport, PermissionReport
+from mus.api.schemas import (
+    ComponentHealth,
+    HealthReport,
+    LibraryHealth,
+    PermissionReport,
+    WatcherHealth,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +41,23 @@ async def _probe(name: str, check: Awaitable[object]) -> ComponentHealth:
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": HealthReport}},
 )
 async def healthcheck(state: AppStateDep, response: Response) -> HealthReport:
-    """200 when the database and the broker answer, else 503 naming the one that did not."""
+    """200 when the database and the broker answer and the watcher is not stuck, else 503.
+
+    Also says whether the library root looked unmounted at the last scan (200 still: the
+    library is served as it was).
+    """
     database, broker = await asyncio.gather(
         _probe("database", state.database.ping()), _probe("broker", state.redis.ping())
     )
-    report = HealthReport(database=database, broker=broker)
-    if ComponentHealth.ERROR in (database, broker):
+    library = state.library_status
+    report = HealthReport(
+        database=database,
+        broker=broker,
+        library=LibraryHealth.UNMOUNTED if library.root_looks_unmounted else LibraryHealth.OK,
+        watcher=WatcherHealth(library.watcher.value),
+    )
+    watcher_stuck = library.watcher_unhealthy_for() > state.settings.watcher_grace_seconds
+    if ComponentHealth.ERROR in (database, broker) or watcher_stuck:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return report
 

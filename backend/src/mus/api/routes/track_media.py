@@ -22,6 +22,10 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _CONDITIONAL_RESPONSES: dict[int | str, dict[str, object]] = {
     status.HTTP_304_NOT_MODIFIED: {"description": "Not modified (If-None-Match matched the ETag)"},
     status.HTTP_404_NOT_FOUND: {"model": ErrorDetail, "description": "Unknown track or no file"},
+    status.HTTP_409_CONFLICT: {
+        "model": ErrorDetail,
+        "description": "Not a regular file (a FIFO, a device) or not openable (symlink loop)",
+    },
 }
 
 

@@ -8,16 +8,23 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
+from redis.exceptions import LockError
 
 from mus.adapters.events.event_publisher import EventType
 from mus.adapters.path_locks import WriteKind
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
+from mus.adapters.track_writer import note_rename_target, track_mutex
 from mus.api.deps import AppStateDep, ExistingTrackDep
-from mus.api.error_handlers import BROKER_DOWN_RESPONSE, NOT_FOUND_RESPONSE
+from mus.api.error_handlers import (
+    BROKER_DOWN_RESPONSE,
+    NOT_FOUND_RESPONSE,
+    UNPARSEABLE_BODY_RESPONSE,
+)
 from mus.api.library_files import free_library_path, missing_file_detail, track_file
 from mus.api.schemas import (
+    INT64_MAX,
     ErrorDetail,
     JobAccepted,
     TrackEdit,
@@ -38,7 +45,7 @@ DEFAULT_PAGE_SIZE = 100
 @router.get("", response_model=TrackPage)
 async def list_tracks(
     state: AppStateDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     processing_status: Annotated[ProcessingStatus | None, Query(alias="status")] = None,
 ) -> TrackPage:
@@ -84,6 +91,7 @@ async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track)
             ) from None
+        await state.write_lock.record_content(track.file_path, content_hash)
         changes: dict[str, object] = {
             "content_hash": content_hash,
             "file_mtime": stat_result.st_mtime,
@@ -109,6 +117,11 @@ async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track
     responses={
         **NOT_FOUND_RESPONSE,
         **BROKER_DOWN_RESPONSE,
+        **UNPARSEABLE_BODY_RESPONSE,
+        status.HTTP_409_CONFLICT: {
+            "model": ErrorDetail,
+            "description": "Other edits of this track kept it busy for too long",
+        },
         status.HTTP_422_UNPROCESSABLE_CONTENT: {
             "model": ErrorDetail,
             "description": "Invalid edit, or the file's tags cannot be written",
@@ -120,7 +133,24 @@ async def edit_track(track: ExistingTrackDep, edit: TrackEdit, state: AppStateDe
 
     The write happens under the write lock, so the watcher ignores its echo; no broker
     means 503 before the file is touched. The rename runs as a job (`pending_rename`).
+    Edits of one track, and its rename jobs, run one at a time (the track's mutex).
     """
+    try:
+        async with track_mutex(state.redis, track.id):
+            return await _edit_in_turn(state, track.id, edit)
+    except LockError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"track {track.id} is being changed by other requests; try again",
+        ) from None
+
+
+async def _edit_in_turn(state: AppStateDep, track_id: int, edit: TrackEdit) -> TrackEdited:
+    """The edit, on the row as it is now (an edit or rename before us may have changed it)."""
+    async with state.database.session() as session:
+        track = await TrackRepository(session).get(track_id)
+    if track is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"track {track_id} not found")
     if edit.title is not None or edit.artist is not None:
         track = await _save_tags(state, track, edit)
     if not edit.rename:
@@ -134,6 +164,7 @@ async def edit_track(track: ExistingTrackDep, edit: TrackEdit, state: AppStateDe
         current.suffix,
         keep=track.file_path,
     )
+    await note_rename_target(state.redis, track.id, target)
     if target == track.file_path:
         return TrackEdited.from_edit(track, pending_rename=None)
     await state.job_queue.enqueue(

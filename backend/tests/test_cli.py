@@ -1,0 +1,33 @@
+"""`mus scan` as a user runs it (a real process): a symlink loop is a skip, not exit 1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mus.demo.audio_generator import write_audio
+from mus.demo.audio_spec import AudioSpec
+
+
+def test_mus_scan_skips_a_symlink_loop_and_finishes(tmp_path: Path) -> None:
+    music = tmp_path / "music"
+    write_audio(AudioSpec("real.mp3", "mp3", title="Real"), music)
+    (music / "b.mp3").symlink_to(music / "c.mp3")
+    (music / "c.mp3").symlink_to(music / "b.mp3")
+    env = {**os.environ, "DATA_DIR_PATH": str(tmp_path / "data"), "COLUMNS": "200"}
+    env.pop("MUSIC_DIR_PATH", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from mus.cli import app; app()", "scan", str(music)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "found 1, indexed 1" in result.stdout
+    assert "complete 1, errors 0" in result.stdout
+    assert "skipped b.mp3: symlink loop" in result.stdout
+    assert "skipped c.mp3: symlink loop" in result.stdout
