@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from mus.api.api_key import require_api_key
 from mus.api.routes import (
+    admin,
     errors,
     events,
     player,
@@ -26,6 +27,7 @@ protected_router.include_router(errors.router)
 protected_router.include_router(player.router)
 protected_router.include_router(system.router)
 protected_router.include_router(events.router)
+protected_router.include_router(admin.router)
 
 api_router = APIRouter()
 api_router.include_router(system.health_router)

@@ -1,0 +1,54 @@
+"""Fixtures of the browser tests: the distribution's Chromium driven by Playwright, a page per
+test on a fresh browser context, and screenshots written where CI uploads them from."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_session import CHROMIUM_PATH, new_context
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    """The distribution's Chromium; missing is a clear failure, never a skip."""
+    if not CHROMIUM_PATH.is_file():
+        pytest.fail(
+            f"the browser tests drive the distribution's Chromium at {CHROMIUM_PATH}, which is "
+            "missing: install it with `make prerequisites` (apt-get install chromium) or point "
+            "MUS_CHROMIUM_PATH at one",
+            pytrace=False,
+        )
+    return CHROMIUM_PATH
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, chromium_path: Path) -> Iterator[Browser]:
+    arguments = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+    if os.geteuid() == 0:
+        arguments.append("--no-sandbox")  # Chromium refuses to sandbox as root
+    launched = playwright.chromium.launch(
+        executable_path=str(chromium_path), headless=True, args=arguments
+    )
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = new_context(browser)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
