@@ -27,6 +27,9 @@ from mus.core.streaq_broker import WORKER_MODULE_COMMAND
 from tests.process_probes import free_port, stop_process_and_children, wait_until
 
 START_SECONDS = 60
+BROKEN = "Broken/Bad Rip.mp3"
+"""A file with an audio name and no audio in it: its analysis ends in ERROR."""
+PARITY_PAGE = "<html><body><h1>Parity: streaq matches arq</h1><p>42 scenarios</p></body></html>"
 
 
 @dataclass
@@ -93,14 +96,16 @@ class BrowserStack:
                 stderr=subprocess.STDOUT,
             )
 
-    def start(self) -> BrowserStack:
-        """Flush the test Redis database, then start the worker and the api; wait for health."""
+    def start(self, *, flush: bool = True) -> BrowserStack:
+        """Flush the test Redis database (unless told not to: a stack without a worker queues
+        nothing), then start the worker and the api; wait for health."""
         self.music_dir.mkdir(parents=True, exist_ok=True)
-        client = redis.Redis.from_url(self.redis_url)
-        try:
-            client.flushdb()
-        finally:
-            client.close()
+        if flush:
+            client = redis.Redis.from_url(self.redis_url)
+            try:
+                client.flushdb()
+            finally:
+                client.close()
         if self.with_worker:
             self.worker = self._spawn([sys.executable, *WORKER_MODULE_COMMAND])
         self.start_api()
@@ -136,6 +141,23 @@ class BrowserStack:
         if self.api is not None:
             stop_process_and_children(self.api, signal.SIGTERM, grace_seconds=10)
             self.api = None
+
+    def second_api(self, *, secret_key: str | None) -> BrowserStack:
+        """Another api on the same library, broker and event channel (its own key, no watcher
+        and no start-up scan: the first api does those), for tests that change the api."""
+        twin = BrowserStack(
+            self.root,
+            self.redis_url,
+            secret_key=secret_key,
+            with_worker=False,
+            event_channel=self.event_channel,
+            extra_env={
+                **self.extra_env,
+                "MUS_WATCHER_ENABLED": "false",
+                "MUS_INITIAL_SCAN_ENABLED": "false",
+            },
+        )
+        return twin.start(flush=False)
 
     def stop(self) -> None:
         self.stop_api()

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 from browser_session import CHROMIUM_PATH, new_context
+from browser_stack import BROKEN, PARITY_PAGE, BrowserStack, settle
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from mus.demo.corrupt_audio import corrupt_bytes
+from mus.demo.demo_library import DEMO_SPECS, create_demo_library
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +56,30 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def library_stack(
+    tmp_path_factory: pytest.TempPathFactory, redis_server_url: str
+) -> Iterator[BrowserStack]:
+    """The demo library and one corrupt file, analysed by a real worker before any test, and
+    a parity page where `MUS_PARITY_REPORT_PATH` says. Shared: each test changes its own track.
+    """
+    root = tmp_path_factory.mktemp("web-library")
+    report = root / "report" / "parity.html"
+    report.parent.mkdir()
+    report.write_text(PARITY_PAGE)
+    running = BrowserStack(
+        root, redis_server_url, extra_env={"MUS_PARITY_REPORT_PATH": str(report)}
+    )
+    create_demo_library(running.music_dir)
+    broken = running.music_dir / BROKEN
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(corrupt_bytes(BROKEN, "mp3"))
+    try:
+        running.start()
+        expected = {spec.relative_path: "COMPLETE" for spec in DEMO_SPECS}
+        settle(running, {**expected, BROKEN: "ERROR"})
+        yield running
+    finally:
+        running.stop()

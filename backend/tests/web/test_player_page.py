@@ -4,43 +4,26 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 
 import pytest
 from browser_session import PHONE_VIEWPORT, new_context, screenshot
-from browser_stack import BrowserStack, settle
+from browser_stack import BrowserStack
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from mus.adapters.scanner.fast_metadata import read_fast_metadata
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
-from mus.demo.corrupt_audio import corrupt_bytes
-from mus.demo.demo_library import DEMO_SPECS, create_demo_library
+from mus.demo.demo_library import DEMO_SPECS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-BROKEN = "Broken/Bad Rip.mp3"
 EN_DASH = "\u2013"  # the page writes ranges with an en dash
 
 
-@pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, redis_server_url: str
-) -> Iterator[BrowserStack]:
-    """The demo library and one corrupt file, analysed by a real worker before any test."""
-    root = tmp_path_factory.mktemp("web-player")
-    running = BrowserStack(root, redis_server_url)
-    create_demo_library(running.music_dir)
-    broken = running.music_dir / BROKEN
-    broken.parent.mkdir(parents=True)
-    broken.write_bytes(corrupt_bytes(BROKEN, "mp3"))
-    try:
-        running.start()
-        expected = {spec.relative_path: "COMPLETE" for spec in DEMO_SPECS}
-        settle(running, {**expected, BROKEN: "ERROR"})
-        yield running
-    finally:
-        running.stop()
+@pytest.fixture
+def stack(library_stack: BrowserStack) -> BrowserStack:
+    """The shared demo library (these tests each change a different track of it)."""
+    return library_stack
 
 
 def open_library(page: Page, stack: BrowserStack) -> None:
