@@ -8,15 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_session import CHROMIUM_PATH, new_context
-from browser_stack import BROKEN, PARITY_PAGE, BrowserStack, settle
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from mus.demo.corrupt_audio import corrupt_bytes
 from mus.demo.demo_library import DEMO_SPECS, create_demo_library
 
+from tests.web.browser_session import CHROMIUM_PATH, new_context
+from tests.web.browser_stack import BROKEN, PARITY_PAGE, BrowserStack, settle
 
-@pytest.fixture(scope="session")
+
+@pytest.fixture(scope="package")
 def chromium_path() -> Path:
     """The distribution's Chromium; missing is a clear failure, never a skip."""
     if not CHROMIUM_PATH.is_file():
@@ -29,13 +30,13 @@ def chromium_path() -> Path:
     return CHROMIUM_PATH
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright, chromium_path: Path) -> Iterator[Browser]:
     arguments = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
     if os.geteuid() == 0:
@@ -58,12 +59,13 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def library_stack(
     tmp_path_factory: pytest.TempPathFactory, redis_server_url: str
 ) -> Iterator[BrowserStack]:
     """The demo library and one corrupt file, analysed by a real worker before any test, and
     a parity page where `MUS_PARITY_REPORT_PATH` says. Shared: each test changes its own track.
+    Stopped after the last browser test, so its worker never takes another test's jobs.
     """
     root = tmp_path_factory.mktemp("web-library")
     report = root / "report" / "parity.html"

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from browser_session import ARTIFACTS_DIR, screenshot
-from browser_stack import BrowserStack
 from playwright.sync_api import Page, expect
+
+from tests.web.browser_session import ARTIFACTS_DIR, screenshot
+from tests.web.browser_stack import BrowserStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser_session import new_context, screenshot
-from browser_stack import BrowserStack
 from playwright.sync_api import Browser, Page, expect
+
+from tests.web.browser_session import new_context, screenshot
+from tests.web.browser_stack import BrowserStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

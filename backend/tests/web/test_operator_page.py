@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from browser_session import screenshot
-from browser_stack import BrowserStack
 from playwright.sync_api import Page, expect
+
+from tests.web.browser_session import screenshot
+from tests.web.browser_stack import BrowserStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -6,14 +6,15 @@ import shutil
 import time
 
 import pytest
-from browser_session import PHONE_VIEWPORT, new_context, screenshot
-from browser_stack import BrowserStack
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from mus.adapters.scanner.fast_metadata import read_fast_metadata
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 from mus.demo.demo_library import DEMO_SPECS
+
+from tests.web.browser_session import PHONE_VIEWPORT, new_context, screenshot
+from tests.web.browser_stack import BrowserStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
