@@ -65,7 +65,7 @@ def test_the_library_lists_every_track_with_cover_artist_duration_and_status(
             .map((el) => el.outerHTML)"""
     )
     assert unlabelled == []
-    screenshot(page, "library", docs_name="player")
+    screenshot(page, "library")
 
 
 def test_search_as_you_type_sort_and_order(page: Page, stack: BrowserStack) -> None:
@@ -124,7 +124,7 @@ def test_play_advances_seeks_by_range_and_is_restored_after_a_reload(
         time.sleep(0.1)
     assert saved["current_track_id"] == creek["id"]
     assert abs(float(str(saved["progress_seconds"])) - position) < 0.5
-    screenshot(page, "player-playing")
+    screenshot(page, "player-playing", docs_name="player")
 
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
