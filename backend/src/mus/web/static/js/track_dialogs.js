@@ -46,9 +46,9 @@ export class TrackDialogs {
     const artist = document.getElementById("edit-artist").value.trim();
     const rename = document.getElementById("edit-rename").checked;
     const body = { rename };
-    if (title !== track.title) body.title = title;
+    if (title !== track.title) body.title = title; // a blank title goes too: the api says why not
     if (artist && artist !== (track.artist || "")) body.artist = artist;
-    if (!body.title && !body.artist && !rename) {
+    if (!("title" in body) && !("artist" in body) && !rename) {
       this.editDialog.close();
       return;
     }
