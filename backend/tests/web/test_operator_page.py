@@ -40,6 +40,10 @@ def test_the_operator_view_lists_the_running_worker_queues_broker_and_parity(
     expect(parity.get_by_role("heading")).to_have_text("Parity: streaq matches arq")
     screenshot(page, "operator", docs_name="operator")
 
+    page.get_by_role("button", name="Show streaq's queue here").click()
+    streaq = page.frame_locator("#streaq-frame")
+    expect(streaq.get_by_role("link", name="Workers")).to_be_visible()
+
     worker_id = workers.first.inner_text().split(":", 1)[0]
     page.goto(stack.base_url + "/admin/queue/workers")
     expect(page.get_by_role("cell", name=worker_id)).to_be_visible()

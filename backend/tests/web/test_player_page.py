@@ -40,6 +40,18 @@ def row(page: Page, title: str) -> Locator:
     )
 
 
+def seek_to(page: Page, seconds: float) -> None:
+    """Drag the position slider to `seconds` (as its input and change events report it)."""
+    page.locator("#seek").evaluate(
+        "(el, to) => { el.value = String(to); el.dispatchEvent(new Event('input')); "
+        "el.dispatchEvent(new Event('change')); }",
+        seconds,
+    )
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('audio').currentTime - {seconds}) < 0.3"
+    )
+
+
 def test_the_library_lists_every_track_with_cover_artist_duration_and_status(
     page: Page, stack: BrowserStack
 ) -> None:
@@ -100,15 +112,19 @@ def test_play_advances_seeks_by_range_and_is_restored_after_a_reload(
     page.wait_for_function("document.getElementById('audio').currentTime > 0.3")
     started = page.evaluate("document.getElementById('audio').currentTime")
     page.wait_for_function(f"document.getElementById('audio').currentTime > {started + 0.3}")
-    page.locator("#seek").evaluate(
-        "(el) => { el.value = '3.5'; el.dispatchEvent(new Event('input')); "
-        "el.dispatchEvent(new Event('change')); }"
-    )
-    page.wait_for_function("document.getElementById('audio').currentTime >= 3.5")
-    assert any(status == 206 and header.startswith("bytes=") for status, header in ranges)
     page.locator("#summary").click()  # the focus leaves the row's button: keys are the player's
-    page.keyboard.press("Space")
+    page.keyboard.press("Space")  # paused, so the 5 s track cannot end and move on meanwhile
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    seek_to(page, 3.5)
+    assert any(status == 206 and header.startswith("bytes=") for status, header in ranges)
+    assert page.evaluate("navigator.mediaSession.metadata.title") == "Creek"
+    assert page.evaluate("navigator.mediaSession.metadata.artist") == "The Oscillators"
+    assert "/covers/small" in page.evaluate("navigator.mediaSession.metadata.artwork[0].src")
+    page.keyboard.press("ArrowLeft")  # back 5 s, never before the start
+    page.wait_for_function("document.getElementById('audio').currentTime === 0")
+    page.keyboard.press("ArrowRight")  # forward 5 s: the end of this 5 s track
+    page.wait_for_function("document.getElementById('audio').currentTime >= 4.9")
+    seek_to(page, 2.0)
     position = page.evaluate("document.getElementById('audio').currentTime")
     page.keyboard.press("ArrowDown")
     expect(page.locator("#volume")).to_have_value("0.95")
