@@ -38,7 +38,12 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="package")
 def browser(playwright: Playwright, chromium_path: Path) -> Iterator[Browser]:
-    arguments = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+    # small /dev/shm in containers: Chromium then keeps its shared memory in /tmp
+    arguments = [
+        "--autoplay-policy=no-user-gesture-required",
+        "--mute-audio",
+        "--disable-dev-shm-usage",
+    ]
     if os.geteuid() == 0:
         arguments.append("--no-sandbox")  # Chromium refuses to sandbox as root
     launched = playwright.chromium.launch(
