@@ -56,6 +56,10 @@ def test_the_library_lists_every_track_with_cover_artist_duration_and_status(
     page: Page, stack: BrowserStack
 ) -> None:
     open_library(page, stack)
+    page.keyboard.press("Tab")  # focus order starts with the way past the header
+    expect(page.get_by_role("link", name="Skip to the library")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="mus")).to_be_focused()
     rows = page.locator("#track-rows tr")
     expect(rows).to_have_count(len(DEMO_SPECS) + 1)
     first_light = row(page, "First Light")
@@ -215,9 +219,22 @@ def test_upload_by_picker_and_by_drop_with_progress(page: Page, stack: BrowserSt
     staging = stack.root / "uploads"
     picked = write_audio(AudioSpec("Picked_Song.ogg", "ogg", duration_seconds=2.0), staging)
     dropped = write_audio(AudioSpec("Dropped Song.wav", "wav", duration_seconds=2.0), staging)
+    page.evaluate(
+        """() => {
+            window.progressSeen = [];
+            new MutationObserver((changes) => {
+                for (const change of changes) {
+                    if (change.target.tagName === 'PROGRESS' && change.attributeName === 'value') {
+                        window.progressSeen.push(Number(change.target.getAttribute('value')));
+                    }
+                }
+            }).observe(document.getElementById('uploads'), { attributes: true, subtree: true });
+        }"""
+    )
     page.locator("#upload-input").set_input_files(str(picked))
     expect(page.locator("#uploads")).to_contain_text("Picked_Song.ogg uploaded as Picked Song.ogg")
     expect(row(page, "Picked Song").locator(".badge")).to_have_text("Ready", timeout=30_000)
+    assert 1 in page.evaluate("window.progressSeen")  # the bar moved as the bytes went
 
     data = dropped.read_bytes()
     transfer = page.evaluate_handle(
