@@ -52,6 +52,26 @@ def seek_to(page: Page, seconds: float) -> None:
     )
 
 
+def record_statuses(page: Page, title: str) -> None:
+    """From now on, every status the row of `title` shows is pushed to `window.statuses`."""
+    page.evaluate(
+        """(title) => {
+            window.statuses = [];
+            const read = () => {
+                const play = document.querySelector(`button[aria-label="Play ${title}"]`);
+                const badge = play?.closest('tr')?.querySelector('.badge');
+                const last = window.statuses[window.statuses.length - 1];
+                if (badge && badge.textContent !== last) window.statuses.push(badge.textContent);
+            };
+            read();
+            new MutationObserver(read).observe(
+                document.getElementById('track-rows'), { childList: true, subtree: true }
+            );
+        }""",
+        title,
+    )
+
+
 def test_the_library_lists_every_track_with_cover_artist_duration_and_status(
     page: Page, stack: BrowserStack
 ) -> None:
@@ -169,10 +189,13 @@ def test_a_file_copied_into_the_folder_appears_and_turns_ready_without_a_reload(
     write_audio(spec, staging)
     target = stack.music_dir / spec.relative_path
     target.parent.mkdir(parents=True, exist_ok=True)
+    record_statuses(page, "Copied In")
     shutil.copyfile(staging / spec.relative_path, target)
     copied = row(page, "Copied In")
     expect(copied).to_have_count(1)
     expect(copied.locator(".badge")).to_have_text("Ready", timeout=30_000)
+    # Pending while the worker analyses it (shown unless the analysis beat the page's read)
+    assert page.evaluate("window.statuses") in (["Pending", "Ready"], ["Ready"])
     expect(copied.locator("img.cover")).to_have_count(1)
     assert page.evaluate("window.sameDocument") is True
 
@@ -289,6 +312,7 @@ def test_the_errors_view_shows_the_message_and_requeues(page: Page, stack: Brows
     expect(card).to_contain_text("ffprobe could not read 'Broken/Bad Rip.mp3'")
     expect(page.get_by_role("link", name="Errors")).to_have_attribute("aria-current", "page")
     screenshot(page, "errors")
+    record_statuses(page, "Bad Rip")  # the library table follows the events while hidden
     card.get_by_role("button", name="Requeue Bad Rip").click()
     expect(page.locator("#notice")).to_have_text("Requeued for analysis.")
 
@@ -300,6 +324,8 @@ def test_the_errors_view_shows_the_message_and_requeues(page: Page, stack: Brows
     while not analysed_again() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert analysed_again(), "the requeued job did not run again"
+    page.wait_for_function("window.statuses[window.statuses.length - 1] === 'Error'")
+    assert page.evaluate("window.statuses") == ["Error", "Pending", "Error"]
     expect(card).to_have_count(1)  # the file is still broken: it failed again, and says so
     page.get_by_role("button", name="Requeue all").click()
     expect(page.locator("#notice")).to_have_text("Requeued 1 track(s) for analysis.")
