@@ -331,6 +331,50 @@ def test_the_errors_view_shows_the_message_and_requeues(page: Page, stack: Brows
     expect(page.locator("#notice")).to_have_text("Requeued 1 track(s) for analysis.")
 
 
+CONTRAST_OF = """(selectors) => {
+    const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+    const luminance = ([r, g, b]) => {
+        const channel = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const background = (element) => {
+        for (let node = element; node; node = node.parentElement) {
+            const colour = rgb(getComputedStyle(node).backgroundColor);
+            if (colour.length < 4 || colour[3] > 0) return colour;
+        }
+        return [255, 255, 255];
+    };
+    return selectors.map((selector) => {
+        const element = document.querySelector(selector);
+        const a = luminance(rgb(getComputedStyle(element).color));
+        const b = luminance(background(element));
+        return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+    });
+}"""
+
+
+def test_text_keeps_a_contrast_of_at_least_4_5_to_1(page: Page, stack: BrowserStack) -> None:
+    open_library(page, stack)
+    selectors = [
+        "#summary",
+        ".tracks th",
+        ".file-path",
+        ".badge.complete",
+        ".badge.error",
+        "#live",
+        ".views a:not([aria-current])",
+        "#now-title",
+        ".keys",
+        "button.link",
+        ".upload-button",
+    ]
+    ratios = dict(page.evaluate(CONTRAST_OF, selectors))
+    assert {selector: ratio for selector, ratio in ratios.items() if ratio < 4.5} == {}
+
+
 def test_phone_width_keeps_every_control_reachable(browser: Browser, stack: BrowserStack) -> None:
     context = new_context(browser)
     try:
