@@ -24,7 +24,7 @@ QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
 	contract-record contract-determinism contract-mutants contract-streaq cutover-gate back-lock \
-	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api clean
+	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api screenshots test-web clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
@@ -44,6 +44,13 @@ run: setup ## Start api, workers and the file watcher (and Redis if needed) unti
 
 test: ## Run every backend test (PYTEST_ARGS="-k doctor" to narrow)
 	cd backend && $(UV_RUN) pytest $(PYTEST_ARGS)
+
+test-web: ## The browser tests alone (real Chromium, api and worker); screenshots in backend/test-artifacts
+	cd backend && $(UV_RUN) pytest tests/web $(PYTEST_ARGS)
+
+screenshots: ## Regenerate the README's pictures (docs/player.png, docs/operator.png) with the browser tests
+	cd backend && MUS_DOCS_SCREENSHOT_DIR="$(CURDIR)/docs" $(UV_RUN) pytest tests/web \
+		-k "test_play_advances or test_the_operator_view_lists" $(PYTEST_ARGS)
 
 lint: ## ruff check and ruff format --check
 	cd backend && $(UV_RUN) ruff check $(LINT_PATHS)

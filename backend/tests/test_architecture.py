@@ -22,8 +22,17 @@ PACKAGE_ROOT = Path(mus.__file__).resolve().parent
 
 # Top to bottom. A module belongs to the first floor with a prefix it starts with.
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("entry points", ("mus.main", "mus.cli", "mus.core.streaq_broker", "mus.local_stack")),
-    ("driving adapters", ("mus.api", "mus.watcher", "mus.jobs")),
+    (
+        "entry points",
+        (
+            "mus.main",
+            "mus.cli",
+            "mus.core.streaq_broker",
+            "mus.core.streaq_operator",
+            "mus.local_stack",
+        ),
+    ),
+    ("driving adapters", ("mus.api", "mus.watcher", "mus.jobs", "mus.web")),
     ("application", ("mus.application",)),
     ("driven adapters", ("mus.adapters", "mus.demo")),
     ("domain", ("mus.domain",)),

@@ -55,6 +55,8 @@ def test_every_route_is_documented_under_the_prefix() -> None:
         ("get", f"{API}/player/state"),
         ("put", f"{API}/player/state"),
         ("get", f"{API}/events/track-updates"),
+        ("get", f"{API}/admin/figures"),
+        ("get", f"{API}/admin/parity-report"),
     }
     ids = [operation["operationId"] for _, _, operation in operations(document)]
     assert len(ids) == len(set(ids))

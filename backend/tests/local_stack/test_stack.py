@@ -238,7 +238,12 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
         wait_until(all_complete, 90, "every demo track to reach COMPLETE", log)
 
         output = log.read_text()
-        assert f"mus is running at {base}  (API docs: /docs)" in output
+        ready = output[output.index("mus is running") :].splitlines()
+        assert ready[:2] == [
+            f"mus is running: play your library at {base}/",
+            f"  operator's view: {base}/admin, API docs: {base}/docs",
+        ]
+        assert status_of(f"{base}/") == 200
         assert "created the demo library (12 tracks)" in output
         assert f"started redis-server on 127.0.0.1:{redis_port}" in output
 

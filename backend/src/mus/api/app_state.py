@@ -18,6 +18,7 @@ from mus.api.schemas import PermissionReport
 from mus.application.job_queue import JobQueue
 from mus.application.library_status import LibraryStatus
 from mus.core.config import Settings
+from mus.core.queue_figures import QueueFigures
 
 DEFAULT_SSE_KEEPALIVE_SECONDS = 15.0
 
@@ -34,6 +35,18 @@ class BackgroundWatcher(Protocol):
 
 WatcherFactory = Callable[["AppState"], BackgroundWatcher]
 """Builds the watcher from the app state; the entry point (`mus.main`) supplies it."""
+
+
+class QueueMonitor(Protocol):
+    """Reads the job queue's figures for the operator's view (the queue backend's wiring)."""
+
+    async def figures(self) -> QueueFigures:
+        """One reading; raises BrokerUnavailableError when the broker is away."""
+        ...
+
+
+QueueMonitorFactory = Callable[[JobQueue], "QueueMonitor | None"]
+"""The monitor of a job queue, or None when its backend offers none; from the entry point."""
 
 
 @dataclass(slots=True)
@@ -54,3 +67,5 @@ class AppState:
     """The music folder's health (root unmounted? watcher state?) for the healthcheck."""
     watcher_ready: asyncio.Event | None = None
     """Set while the file watcher's OS watch is in place; None when the watcher is off."""
+    queue_monitor: QueueMonitor | None = None
+    """Reads the queue's figures for `/admin`; None when the backend has no monitor."""

@@ -23,7 +23,7 @@ from mus.adapters.events.event_publisher import EventPublisher
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.scanner.cover_store import CoverStore
-from mus.api.app_state import AppState, BackgroundWatcher, WatcherFactory
+from mus.api.app_state import AppState, BackgroundWatcher, QueueMonitorFactory, WatcherFactory
 from mus.api.library_files import clear_stale_uploads
 from mus.api.permissions import check_permissions
 from mus.api.schemas import PermissionReport
@@ -177,6 +177,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             startup_permissions=permissions,
             sse_keepalive_seconds=app.state.sse_keepalive_seconds,
         )
+        monitor_factory: QueueMonitorFactory | None = getattr(
+            app.state, "queue_monitor_factory", None
+        )
+        if monitor_factory is not None:
+            state.queue_monitor = monitor_factory(job_queue)
         app.state.mus = state
         stack.callback(setattr, app.state, "mus", None)
         background = BackgroundServices()

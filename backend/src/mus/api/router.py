@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 
 from mus.api.api_key import require_api_key, require_api_key_or_token
 from mus.api.routes import (
+    admin,
     docs,
     errors,
     events,
@@ -29,6 +30,7 @@ protected_router.include_router(tracks.router)
 protected_router.include_router(errors.router)
 protected_router.include_router(player.router)
 protected_router.include_router(system.router)
+protected_router.include_router(admin.router)
 
 browser_read_router = APIRouter(dependencies=[Depends(require_api_key_or_token)])
 browser_read_router.include_router(track_media.router)

@@ -105,6 +105,13 @@ def track_fields(track: Track) -> dict[str, object]:
     }
 
 
+class SortOrder(StrEnum):
+    """Direction of a sorted list."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
 class TrackPage(BaseModel):
     """One page of tracks and the total matching count."""
 

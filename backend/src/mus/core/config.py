@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     )
     """How long a job held by a dead worker waits before another worker takes it (streaq's
     idle timeout); a live worker renews its running jobs at 0.9 of it."""
+    parity_report_path: Path = Field(
+        default=Path("../contract_tests/report/parity.html"),
+        validation_alias="MUS_PARITY_REPORT_PATH",
+    )
+    """The contract suite's latest parity page, shown in the operator's view when it exists
+    (relative paths are from the api's working folder, `backend/` under `make run`)."""
 
     @property
     def worker_queue_names(self) -> list[str] | None:

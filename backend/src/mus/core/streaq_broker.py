@@ -149,6 +149,12 @@ class StreaqConnection:
     def connected(self) -> bool:
         return self._queue is not None
 
+    @property
+    def client(self) -> Worker[Any] | None:
+        """The connected producer client (for reading the queue), None while disconnected."""
+        queue = self._queue
+        return queue.client if queue is not None else None
+
     async def enqueue(self, task_name: str, **kwargs: Any) -> str:
         route_job(task_name, kwargs)  # a wrong job is a wrong job, broker or not
         queue = self._queue

@@ -212,8 +212,10 @@ class LocalStack:
         self.wait_until_healthy()
         if self.stop_requested:
             return
-        docs = "" if self.settings.app_env is AppEnv.PRODUCTION else "  (API docs: /docs)"
-        print(f"mus is running at {self.url}{docs}", file=self.out, flush=True)
+        # The player first: it is what a person opening the URL came for.
+        print(f"mus is running: play your library at {self.url}/", file=self.out, flush=True)
+        docs = "" if self.settings.app_env is AppEnv.PRODUCTION else f", API docs: {self.url}/docs"
+        print(f"  operator's view: {self.url}/admin{docs}", file=self.out, flush=True)
         self.say("press Ctrl-C to stop")
 
     def wait(self) -> int:

@@ -289,3 +289,45 @@ async def test_fifty_concurrent_renaming_edits_leave_row_name_and_tags_agreeing(
     stored = api.music_dir / final.file_path
     assert str(ID3(stored)["TIT2"].text[0]) == final.title
     assert final.content_hash == content_fingerprint(stored)
+
+
+async def test_list_searches_title_artist_and_path_word_by_word(api: Api) -> None:
+    await api.add_track(AudioSpec("Rock/one.mp3", "mp3", title="Night Drive", artist="Ann"))
+    await api.add_track(AudioSpec("Jazz/two.mp3", "mp3", title="Morning", artist="Night Owls"))
+    await api.add_track(AudioSpec("Jazz/100%_pure.mp3", "mp3", title="Pure", artist="Bob"))
+
+    def titles(page: dict[str, Any]) -> list[str]:
+        return [item["title"] for item in page["items"]]
+
+    night = (await api.client.get("/tracks", params={"q": "night"})).json()
+    assert (titles(night), night["total"]) == (["Night Drive", "Morning"], 2)
+    both_words = (await api.client.get("/tracks", params={"q": "NIGHT jazz"})).json()
+    assert titles(both_words) == ["Morning"]
+    # LIKE's wildcards typed by a person are taken literally
+    literal = (await api.client.get("/tracks", params={"q": "100%_"})).json()
+    assert titles(literal) == ["Pure"]
+    assert (await api.client.get("/tracks", params={"q": "%"})).json()["total"] == 1
+    nothing = (await api.client.get("/tracks", params={"q": "polka"})).json()
+    assert (nothing["items"], nothing["total"]) == ([], 0)
+    too_long = await api.client.get("/tracks", params={"q": "x" * 201})
+    assert too_long.status_code == 422
+
+
+async def test_list_sorts_by_the_asked_column_and_order(api: Api) -> None:
+    await api.add_track(
+        AudioSpec("a.mp3", "mp3", title="Charlie", artist="Ann", duration_seconds=3)
+    )
+    await api.add_track(AudioSpec("b.mp3", "mp3", title="Alpha", artist="Cid", duration_seconds=1))
+    await api.add_track(AudioSpec("c.mp3", "mp3", title="Bravo", artist="Bea", duration_seconds=2))
+
+    async def titles(**params: str) -> list[str]:
+        page = (await api.client.get("/tracks", params=params)).json()
+        return [item["title"] for item in page["items"]]
+
+    assert await titles() == ["Charlie", "Bravo", "Alpha"]  # artist by default
+    assert await titles(sort="title") == ["Alpha", "Bravo", "Charlie"]
+    assert await titles(sort="title", order="desc") == ["Charlie", "Bravo", "Alpha"]
+    assert await titles(sort="duration") == ["Alpha", "Bravo", "Charlie"]
+    assert await titles(sort="added", order="desc") == ["Bravo", "Alpha", "Charlie"]
+    assert (await api.client.get("/tracks", params={"sort": "size"})).status_code == 422
+    assert (await api.client.get("/tracks", params={"order": "up"})).status_code == 422

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from mus.adapters.persistence.models import TrackRow, utc_now
 from mus.domain.track import FastMetadata, ProcessingStatus, Track, TrackError
@@ -22,6 +24,49 @@ class UpsertOutcome:
     inserted: int
     changed: int
     unchanged: int
+
+
+class TrackSort(StrEnum):
+    """The orders a track list can be read in; ties always fall back to the id."""
+
+    ARTIST = "artist"
+    TITLE = "title"
+    DURATION = "duration"
+    ADDED = "added"
+    STATUS = "status"
+
+
+SORT_COLUMNS: dict[TrackSort, tuple[InstrumentedAttribute[Any], ...]] = {
+    TrackSort.ARTIST: (TrackRow.artist, TrackRow.title),
+    TrackSort.TITLE: (TrackRow.title, TrackRow.artist),
+    TrackSort.DURATION: (TrackRow.duration,),
+    TrackSort.ADDED: (TrackRow.added_at,),
+    TrackSort.STATUS: (TrackRow.processing_status, TrackRow.artist, TrackRow.title),
+}
+
+
+def like_pattern(word: str) -> str:
+    """`%word%` for LIKE, with the wildcards a person may type taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(
+    query: Select[Any], status: ProcessingStatus | None, search: str | None
+) -> Select[Any]:
+    """`query` restricted to a status and to rows whose title, artist or path hold `search`."""
+    if status is not None:
+        query = query.where(TrackRow.processing_status == status.value)
+    for word in (search or "").split():
+        pattern = like_pattern(word)
+        query = query.where(
+            or_(
+                TrackRow.title.ilike(pattern, escape="\\"),
+                TrackRow.artist.ilike(pattern, escape="\\"),
+                TrackRow.file_path.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
 
 
 def to_track(row: TrackRow) -> Track:
@@ -70,21 +115,31 @@ class TrackRepository:
         status: ProcessingStatus | None = None,
         offset: int = 0,
         limit: int | None = None,
+        search: str | None = None,
+        sort: TrackSort = TrackSort.ARTIST,
+        descending: bool = False,
     ) -> list[Track]:
-        query = select(TrackRow).order_by(TrackRow.artist, TrackRow.title, TrackRow.id)
-        if status is not None:
-            query = query.where(TrackRow.processing_status == status.value)
-        query = query.offset(offset)
+        """One page of tracks, filtered by status and by `search` in title, artist or path."""
+        keys = [*SORT_COLUMNS[sort], TrackRow.id]
+        query = select(TrackRow).order_by(*(key.desc() if descending else key for key in keys))
+        query = _filtered(query, status, search).offset(offset)
         if limit is not None:
             query = query.limit(limit)
         rows = await self.session.scalars(query)
         return [to_track(row) for row in rows]
 
-    async def count(self, *, status: ProcessingStatus | None = None) -> int:
-        query = select(func.count()).select_from(TrackRow)
-        if status is not None:
-            query = query.where(TrackRow.processing_status == status.value)
+    async def count(
+        self, *, status: ProcessingStatus | None = None, search: str | None = None
+    ) -> int:
+        query = _filtered(select(func.count()).select_from(TrackRow), status, search)
         return int(await self.session.scalar(query) or 0)
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many tracks are in each processing status (absent: none)."""
+        result = await self.session.execute(
+            select(TrackRow.processing_status, func.count()).group_by(TrackRow.processing_status)
+        )
+        return {str(row[0]): int(row[1]) for row in result.all()}
 
     async def all_paths(self) -> dict[str, int]:
         """Every indexed path with its track id (prune and scan bookkeeping)."""

@@ -12,7 +12,7 @@ from redis.exceptions import LockError
 
 from mus.adapters.events.event_publisher import EventType
 from mus.adapters.path_locks import WriteKind
-from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.persistence.track_repository import TrackRepository, TrackSort
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
 from mus.adapters.track_writer import note_rename_target, track_mutex
@@ -27,6 +27,7 @@ from mus.api.schemas import (
     INT64_MAX,
     ErrorDetail,
     JobAccepted,
+    SortOrder,
     TrackEdit,
     TrackEdited,
     TrackPage,
@@ -40,20 +41,39 @@ router = APIRouter(prefix="/tracks", tags=["tracks"])
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 200
 
 
 @router.get("", response_model=TrackPage)
 async def list_tracks(
     state: AppStateDep,
+    *,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     processing_status: Annotated[ProcessingStatus | None, Query(alias="status")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=MAX_SEARCH_LENGTH, description="Words that title, artist or path hold"),
+    ] = None,
+    sort: Annotated[TrackSort, Query(description="Order of the list; ties by id")] = (
+        TrackSort.ARTIST
+    ),
+    order: Annotated[SortOrder, Query(description="asc or desc")] = SortOrder.ASC,
 ) -> TrackPage:
-    """Tracks ordered by artist, title and id; `status` filters by processing status."""
+    """Tracks ordered by `sort` (artist and title by default) and id; `status` filters by
+    processing status, `q` by words found in the title, artist or file path."""
+    descending = order is SortOrder.DESC
     async with state.database.session() as session:
         repo = TrackRepository(session)
-        tracks = await repo.list_tracks(status=processing_status, offset=offset, limit=limit)
-        total = await repo.count(status=processing_status)
+        tracks = await repo.list_tracks(
+            status=processing_status,
+            offset=offset,
+            limit=limit,
+            search=q,
+            sort=sort,
+            descending=descending,
+        )
+        total = await repo.count(status=processing_status, search=q)
     return TrackPage(
         items=[TrackRead.from_domain(track) for track in tracks],
         total=total,

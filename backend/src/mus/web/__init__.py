@@ -1,0 +1,1 @@
+"""The web player (`/`) and the operator's view (`/admin`): static pages over the HTTP API."""

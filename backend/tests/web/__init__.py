@@ -1,0 +1,1 @@
+"""Browser tests: a package, so the stack they share is stopped when the last of them ends."""
