@@ -34,18 +34,22 @@ export function mediaUrl(path) {
   return `${API}${path}${separator}token=${encodeURIComponent(key)}`;
 }
 
-// FastAPI says what went wrong in `detail`: a string, or a list of validation errors.
+// mus says what went wrong in `detail` (a sentence); a validation error adds `errors`, each
+// with where (`loc`) and why (`msg`), which reads better without the request part's name.
 export function describeFailure(status, body) {
-  const detail = body && body.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail
+  const issues = body && (Array.isArray(body.errors) ? body.errors : body.detail);
+  if (Array.isArray(issues)) {
+    return issues
       .map((item) => {
-        const where = (item.loc || []).filter((part) => part !== "body").join(".");
+        const where = (item.loc || [])
+          .filter((part) => !["body", "query", "path"].includes(part))
+          .join(".");
         return where ? `${where}: ${item.msg}` : item.msg;
       })
       .join("; ");
   }
+  const detail = body && body.detail;
+  if (typeof detail === "string") return detail;
   if (status === 401) return "the server needs its key: sign in";
   if (status >= 500) return `the server failed (HTTP ${status}); its log says why`;
   return `the server answered HTTP ${status}`;
