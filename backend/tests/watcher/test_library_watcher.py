@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -446,7 +445,7 @@ def inotify_watches() -> int:
     count = 0
     for fd in Path("/proc/self/fd").iterdir():
         try:
-            if os.readlink(fd) != "anon_inode:inotify":
+            if str(fd.readlink()) != "anon_inode:inotify":
                 continue
             info = (Path("/proc/self/fdinfo") / fd.name).read_text()
         except OSError:

@@ -79,9 +79,7 @@ async def _next_batch(
 class _OsWatch:
     """One running watchfiles watch: its next batch, and a stop that waits for its thread."""
 
-    def __init__(
-        self, batches: AsyncGenerator[set[tuple[Change, str]], None], halt: _Halt
-    ) -> None:
+    def __init__(self, batches: AsyncGenerator[set[tuple[Change, str]], None], halt: _Halt) -> None:
         self.batches = batches
         self.halt = halt
         self.pending = asyncio.ensure_future(_next_batch(batches))
