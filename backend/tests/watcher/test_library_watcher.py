@@ -438,3 +438,44 @@ async def test_an_outside_edit_right_after_our_write_is_not_taken_for_its_echo(
         path.write_bytes(b"what the user's tagger wrote, within the grace period")
         calls = await queue.wait_for(call_count(1))
     assert calls == [("medium_priority", "handle_file_modified", {"file_path": "edited.mp3"})]
+
+
+def inotify_watches() -> int:
+    """How many inotify watches this process holds (Linux: /proc/self/fdinfo)."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            if str(fd.readlink()) != "anon_inode:inotify":
+                continue
+            info = (Path("/proc/self/fdinfo") / fd.name).read_text()
+        except OSError:
+            continue
+        count += sum(line.startswith("inotify wd:") for line in info.splitlines())
+    return count
+
+
+async def test_a_folder_link_to_the_file_system_root_is_not_followed(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    """A recursive watch followed `to-root -> /` into the whole file system (tens of thousands
+    of kernel watches; where they ran out, a watch failing and restarting every few seconds);
+    the watch now holds the library's own folders only, and new folders join it."""
+    (music_root / "Artist").mkdir()
+    (music_root / "to-root").symlink_to("/")
+    before = inotify_watches()
+    status = LibraryStatus()
+    queue = RecordingJobQueue()
+    watcher = make_watcher(music_root, queue, write_lock, database, status=status)
+    async with watching(watcher):
+        await asyncio.sleep(0.5)
+        assert inotify_watches() - before == 2  # the music folder and Artist
+        write_file(music_root, "Artist/New Album/01.mp3")  # a folder made after the start
+        await queue.wait_for(call_count(1))
+        write_file(music_root, "Artist/New Album/02.mp3")  # inside it, once it is watched
+        calls = await queue.wait_for(call_count(2))
+        assert status.watcher is WatcherState.OK
+        assert inotify_watches() - before == 3
+    assert sorted(calls, key=repr) == [
+        ("high_priority", "handle_file_created", {"file_path": "Artist/New Album/01.mp3"}),
+        ("high_priority", "handle_file_created", {"file_path": "Artist/New Album/02.mp3"}),
+    ]

@@ -27,6 +27,7 @@ from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.watcher.change_mapper import JobRequest, map_changes
 from mus.watcher.known_tracks import KnownTracks
+from mus.watcher.watched_folders import watched_folders
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,38 @@ async def _next_batch(
         return None
 
 
+class _OsWatch:
+    """One running watchfiles watch: its next batch, and a stop that waits for its thread."""
+
+    def __init__(self, batches: AsyncGenerator[set[tuple[Change, str]], None], halt: _Halt) -> None:
+        self.batches = batches
+        self.halt = halt
+        self.pending = asyncio.ensure_future(_next_batch(batches))
+
+    async def next_batch(self) -> set[tuple[Change, str]] | None:
+        # asyncio.wait, not await: a cancellation must not cancel the watch task before
+        # `halt` tells its thread to return.
+        await asyncio.wait({self.pending})
+        changes = self.pending.result()
+        if changes is not None:
+            self.pending = asyncio.ensure_future(_next_batch(self.batches))
+        return changes
+
+    async def close(self) -> None:
+        self.halt.set()
+        if not self.pending.done():
+            with contextlib.suppress(Exception):
+                await self.pending
+        await self.batches.aclose()
+
+
+def _adds_folders(changes: Iterable[tuple[Change, str]]) -> bool:
+    """Whether a batch reports something added that is a folder now (a new folder to watch)."""
+    return any(kind == Change.added and Path(path).is_dir() for kind, path in changes)
+
+
 class LibraryWatcher:
-    """Watches the music root recursively and queues file jobs through the outbox and the port."""
+    """Watches the library's folders and queues file jobs through the outbox and the port."""
 
     def __init__(
         self,
@@ -166,50 +197,59 @@ class LibraryWatcher:
             logger.exception("file watcher: re-scan of %s failed", self.music_root)
 
     async def _watch(self, stop_event: asyncio.Event, *, rescan_when_ready: bool = False) -> None:
-        """One OS watch of the root; returns when stopped or when the root is not the same
-        folder any more (gone, or deleted and made again: the watch would see nothing)."""
+        """One OS watch of the library's folders; returns when stopped or when the root is not
+        the same folder any more (gone, or deleted and made again: the watch would see nothing).
+
+        Each folder is watched on its own (`watched_folders`); a batch that adds folders gets
+        a new watch that includes them before it is mapped, so what lands in them later is
+        seen, and what landed before is found by the mapping's walk of the added folder.
+        """
         identity = await asyncio.to_thread(_identity, self.music_root)
-        halt = _Halt(stop_event)
-        batches = awatch(
-            self.music_root,
-            watch_filter=None,  # change_mapper holds every rule about what matters
-            debounce=self.debounce_ms,
-            step=self.step_ms,
-            stop_event=halt,
-            rust_timeout=RUST_TIMEOUT_MS,
-            yield_on_timeout=True,  # an empty batch each second: time to check the root
-            force_polling=self.force_polling,
-            recursive=True,
-            ignore_permission_denied=True,
-        )
-        pending = asyncio.ensure_future(_next_batch(batches))
+        folders = await asyncio.to_thread(watched_folders, self.music_root)
+        watch = self._open_watch(folders, stop_event)
         try:
             # One loop turn runs the generator up to its first wait: the OS watch now exists.
             await asyncio.sleep(0)
-            if not pending.done():
+            if not watch.pending.done():
                 self._watching()
             if rescan_when_ready:
                 await self._rescan()
             while True:
-                # asyncio.wait, not await: a cancellation must not cancel the watch task
-                # before `halt` tells its thread to return.
-                await asyncio.wait({pending})
-                changes = pending.result()
+                changes = await watch.next_batch()
                 if changes is None:
                     return
                 if await asyncio.to_thread(_identity, self.music_root) != identity:
                     return
                 self._watching()
+                if changes and await asyncio.to_thread(_adds_folders, changes):
+                    now = await asyncio.to_thread(watched_folders, self.music_root)
+                    if now != folders:
+                        await watch.close()
+                        folders = now
+                        watch = self._open_watch(folders, stop_event)
+                        await asyncio.sleep(0)
                 if changes:
                     await self.handle_changes(changes)
-                pending = asyncio.ensure_future(_next_batch(batches))
         finally:
             self.ready.clear()
-            halt.set()
-            if not pending.done():
-                with contextlib.suppress(Exception):
-                    await pending
-            await batches.aclose()
+            await watch.close()
+
+    def _open_watch(self, folders: list[Path], stop_event: asyncio.Event) -> _OsWatch:
+        return _OsWatch(
+            awatch(
+                *folders,
+                watch_filter=None,  # change_mapper holds every rule about what matters
+                debounce=self.debounce_ms,
+                step=self.step_ms,
+                stop_event=(halt := _Halt(stop_event)),
+                rust_timeout=RUST_TIMEOUT_MS,
+                yield_on_timeout=True,  # an empty batch each second: time to check the root
+                force_polling=self.force_polling,
+                recursive=False,
+                ignore_permission_denied=True,
+            ),
+            halt,
+        )
 
     def _watching(self) -> None:
         if not self.ready.is_set():
