@@ -21,6 +21,7 @@ from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.duration_probe import FFPROBE_PATH_ENV
 from mus.application.initial_scan import run_initial_scan
 from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue
@@ -124,6 +125,23 @@ class World:
         await run_initial_scan(self.database, self.settings, self.job_queue)
 
     # --- faults and recovery ------------------------------------------------------------
+    def ffprobe_crashes(self) -> None:
+        """From now on ffprobe dies of SIGSEGV on every file (a broken ffmpeg install), as
+        the worker finds it through `FFPROBE_PATH`; the world puts the real one back."""
+        crashing = self.settings.data_dir_path / "crashing-ffprobe"
+        crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+        crashing.chmod(0o755)
+        previous = os.environ.get(FFPROBE_PATH_ENV)
+        os.environ[FFPROBE_PATH_ENV] = str(crashing)
+
+        def restore() -> None:
+            if previous is None:
+                os.environ.pop(FFPROBE_PATH_ENV, None)
+            else:
+                os.environ[FFPROBE_PATH_ENV] = previous
+
+        self._stack.callback(restore)
+
     async def broker_loses_its_data(self) -> None:
         """The broker comes back empty (a Redis without persistence restarted): every queued
         job, result and lock is gone; the database is not."""

@@ -156,6 +156,18 @@ async def file_that_came_and_went_within_one_batch_leaves_no_trace(world: World)
     await world.os_events([("deleted", "tmp.mp3"), ("added", "tmp2.mp3"), ("deleted", "tmp2.mp3")])
 
 
+@scenarios.add
+async def file_moved_over_another_track_replaces_it(world: World) -> None:
+    """`mv a.mp3 b.mp3` where b.mp3 is a track too: b's row, covers and events go, a's row
+    moves to b's path keeping a's id."""
+    path = await indexed(world)
+    other = AudioSpec("Portishead/Glory Box.mp3", "mp3", title="Glory Box", artist="Portishead")
+    await indexed(world, other)
+    path.rename(world.music / other.relative_path)
+    await world.let_write_locks_expire()
+    await world.os_events([("deleted", SONG.relative_path), ("added", other.relative_path)])
+
+
 @pytest.mark.parametrize("name", scenarios.names())
 async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
     assert await run_scenario(scenarios[name]) == snapshot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -69,6 +70,32 @@ async def hidden_folders_are_ignored(world: World) -> None:
             ("modified", ""),
         ]
     )
+
+
+@scenarios.add
+async def special_files_and_odd_links_are_skipped(world: World) -> None:
+    """A FIFO named like audio, a symlink loop and links leaving the music folder arrive with a
+    real file in one batch: each is skipped (with a warning), the real file is indexed."""
+    outside = world.settings.data_dir_path / "outside"
+    outside.mkdir()
+    world.write(AudioSpec("Odd/real.ogg", "ogg", title="Real", artist="Band"))
+    os.mkfifo(world.music / "Odd" / "pipe.mp3")
+    os.mkfifo(world.music / "Odd" / "control")
+    (world.music / "Odd" / "loop-a.mp3").symlink_to(world.music / "Odd" / "loop-b.mp3")
+    (world.music / "Odd" / "loop-b.mp3").symlink_to(world.music / "Odd" / "loop-a.mp3")
+    (world.music / "Odd" / "away").symlink_to(outside)
+    (outside / "far.mp3").write_bytes(b"never read")
+    await world.os_events(
+        [
+            ("added", "Odd/real.ogg"),
+            ("added", "Odd/pipe.mp3"),
+            ("added", "Odd/control"),
+            ("added", "Odd/loop-a.mp3"),
+            ("added", "Odd/away/far.mp3"),
+        ]
+    )
+    for name in ("pipe.mp3", "control", "loop-a.mp3", "loop-b.mp3", "away"):
+        (world.music / "Odd" / name).unlink()  # the recording lists files, not links
 
 
 @pytest.mark.parametrize("name", scenarios.names())

@@ -43,6 +43,16 @@ async def cover_that_cannot_be_written_is_an_unexpected_analysis_error(world: Wo
     squatter.rmdir()
 
 
+@scenarios.add
+async def ffprobe_crash_marks_the_track_error(world: World) -> None:
+    """ffprobe dies of a signal on the file: the analysis ends, the track is ERROR with the
+    reason, and the job itself succeeds (a file problem is an outcome, not a crash)."""
+    world.write(SONG)
+    await world.os_events([("added", SONG.relative_path)])
+    await world.drain("high_priority")
+    world.ffprobe_crashes()
+
+
 @pytest.mark.parametrize("name", scenarios.names())
 async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
     assert await run_scenario(scenarios[name]) == snapshot

@@ -221,7 +221,8 @@ class LibraryWatcher:
                 if await asyncio.to_thread(_identity, self.music_root) != identity:
                     return
                 self._watching()
-                if changes and await asyncio.to_thread(_adds_folders, changes):
+                adds_folders = bool(changes) and await asyncio.to_thread(_adds_folders, changes)
+                if adds_folders:
                     now = await asyncio.to_thread(watched_folders, self.music_root)
                     if now != folders:
                         await watch.close()

@@ -134,3 +134,15 @@ async def test_a_hanging_ffprobe_is_stopped_at_the_timeout(tmp_path: Path) -> No
     path = write_audio(AudioSpec("a.wav", "wav", duration_seconds=1.0), tmp_path)
     with pytest.raises(AudioProbeError, match=r"'a\.wav': no answer within 0\.3 s"):
         await probe_duration(path, ffprobe_path=str(hanging), timeout_seconds=0.3)
+
+
+async def test_a_crashing_ffprobe_is_named_as_a_crash(tmp_path: Path) -> None:
+    """An ffprobe killed by a signal printed nothing: the message said "unknown error"."""
+    crashing = tmp_path / "crashing-ffprobe"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(crashing.stat().st_mode | stat.S_IXUSR)
+    path = write_audio(AudioSpec("a.wav", "wav", duration_seconds=1.0), tmp_path)
+    with pytest.raises(
+        AudioProbeError, match=r"^ffprobe could not read 'a\.wav': it crashed \(SIGSEGV\)$"
+    ):
+        await probe_duration(path, ffprobe_path=str(crashing))

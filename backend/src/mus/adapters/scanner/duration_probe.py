@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import mutagen
@@ -115,10 +116,23 @@ async def ffprobe_duration(binary: str, path: Path, name: str, timeout_seconds: 
         raise AudioProbeError(
             f"ffprobe could not read '{name}': no answer within {timeout_seconds:g} s"
         ) from None
+    if process.returncode is not None and process.returncode < 0:
+        # Killed by a signal: a crash (or the OOM killer), not something the file said.
+        raise AudioProbeError(
+            f"ffprobe could not read '{name}': it crashed ({signal_name(-process.returncode)})"
+        )
     if process.returncode != 0:
         reason = condense_ffprobe_errors(stderr.decode("utf-8", "replace"), target)
         raise AudioProbeError(f"ffprobe could not read '{name}': {reason}")
     return parse_ffprobe_duration(stdout, name)
+
+
+def signal_name(number: int) -> str:
+    """`SIGSEGV` for 11; the bare number for a signal Python does not name."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def parse_ffprobe_duration(stdout: bytes, name: str) -> float:
