@@ -7,11 +7,10 @@ the files on disk, so uncommitted changes count: results from other code cannot 
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
-from harness.provenance import CONTRACT_ROOT
+from harness.provenance import CONTRACT_ROOT, files_digest
 
 REPO_ROOT = CONTRACT_ROOT.parent
 # Relative to the repository root; folders are taken whole (caches and snapshots left out).
@@ -42,12 +41,8 @@ def code_files(repo_root: Path = REPO_ROOT) -> list[Path]:
 
 
 def code_tree_hash(repo_root: Path = REPO_ROOT) -> str:
-    """sha256 over every code file's repository-relative name and bytes, in name order."""
-    digest = hashlib.sha256()
-    for path in code_files(repo_root):
-        digest.update(path.relative_to(repo_root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """The digest of every code file (repository-relative names), in name order."""
+    return files_digest(code_files(repo_root), repo_root)
 
 
 def git(*args: str, repo_root: Path = REPO_ROOT) -> str | None:

@@ -45,13 +45,18 @@ def snapshot_files(root: Path = CONTRACT_ROOT) -> list[Path]:
     return sorted(root.glob("scenarios/__snapshots__/**/*.ambr"))
 
 
-def snapshots_digest(root: Path = CONTRACT_ROOT) -> str:
-    """sha256 over every snapshot file's relative name and bytes, in name order."""
+def files_digest(files: list[Path], root: Path) -> str:
+    """sha256 over each file's name relative to `root` and its bytes, in the order given."""
     digest = hashlib.sha256()
-    for path in snapshot_files(root):
+    for path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def snapshots_digest(root: Path = CONTRACT_ROOT) -> str:
+    """The digest of every snapshot file, in name order."""
+    return files_digest(snapshot_files(root), root)
 
 
 def read_provenance(path: Path = PROVENANCE_FILE) -> Provenance | None:
