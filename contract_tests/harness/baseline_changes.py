@@ -25,7 +25,8 @@ class SnapshotChange:
 
     scenario: str
     change: str  # "re-recorded", "added" or "removed"
-    commits: list[str]  # "<short id> <subject>", oldest first; "uncommitted" last if so
+    commits: list[str]  # "<short id> <subject>" of each commit that changed it, oldest first;
+    # "uncommitted" last when the working tree changes it
 
 
 @dataclass(slots=True)
@@ -51,13 +52,28 @@ def snapshot_texts_at(ref: str, repo_root: Path) -> dict[str, str] | None:
     return texts
 
 
-def commits_touching(ref: str, name: str, repo_root: Path) -> list[str]:
+def commits_changing(ref: str, name: str, scenario: str, repo_root: Path) -> list[str]:
+    """The commits since `ref` that changed this scenario's recording (not merely its file),
+    oldest first, and "uncommitted" when the working tree changes it too."""
     path = f"{SNAPSHOTS}/{name}"
-    log = git("log", "--reverse", "--format=%h %s", f"{ref}..HEAD", "--", path, repo_root=repo_root)
-    commits = [line for line in (log or "").splitlines() if line]
-    if git("status", "--porcelain", "--", path, repo_root=repo_root):
-        commits.append("uncommitted")
-    return commits
+    module = name.removesuffix(".ambr")
+    log = git(
+        "log", "--reverse", "--no-merges", "--format=%H %h %s", f"{ref}..HEAD", "--", path,
+        repo_root=repo_root,
+    )  # fmt: skip
+    found: list[str] = []
+    for line in (log or "").splitlines():
+        full, short_and_subject = line.split(" ", 1)
+        after = blocks(git("show", f"{full}:{path}", repo_root=repo_root) or "", module)
+        before = blocks(git("show", f"{full}^:{path}", repo_root=repo_root) or "", module)
+        if after.get(scenario) != before.get(scenario):
+            found.append(short_and_subject)
+    committed = blocks(git("show", f"HEAD:{path}", repo_root=repo_root) or "", module)
+    on_disk = repo_root / path
+    now = blocks(on_disk.read_text() if on_disk.exists() else "", module)
+    if committed.get(scenario) != now.get(scenario):
+        found.append("uncommitted")
+    return found
 
 
 def compare_with_baseline(contract_root: Path = CONTRACT_ROOT) -> BaselineComparison:
@@ -92,7 +108,8 @@ def compare_with_baseline(contract_root: Path = CONTRACT_ROOT) -> BaselineCompar
             for scenario in sorted(set(before) | set(now))
             if before.get(scenario) != now.get(scenario)
         ]
-        if changed:
-            commits = commits_touching(ref, name, repo_root)
-            comparison.changes += [SnapshotChange(s, kind, commits) for s, kind in changed]
+        comparison.changes += [
+            SnapshotChange(scenario, kind, commits_changing(ref, name, scenario, repo_root))
+            for scenario, kind in changed
+        ]
     return comparison

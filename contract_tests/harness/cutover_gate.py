@@ -231,7 +231,7 @@ def baseline_summary(verdict: Verdict) -> tuple[str, list[str], list[str]]:
         f"{len(baseline.changes)} scenarios re-recorded or added since the cutover baseline "
         f"({baseline.ref[:12]}), by {len(by_commit)} commits:"
     )
-    commits = [f"{commit} ({count} scenarios' files)" for commit, count in by_commit.items()]
+    commits = [f"{commit} ({count} scenarios)" for commit, count in by_commit.items()]
     scenarios = [f"{change.scenario} ({change.change})" for change in baseline.changes]
     return sentence, commits, scenarios
 
