@@ -20,10 +20,13 @@ CHAOS_ARGS ?=
 FUZZ_ARGS ?=
 MATRIX_ARGS ?=
 MUTANTS_ARGS ?=
+CONTRACT_FUZZ_ARGS ?=
+SEED ?=
 QUEUE_BACKEND ?= arq
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-mutants contract-streaq cutover-gate back-lock \
+	contract-record contract-determinism contract-fuzz contract-fuzz-short contract-mutants \
+	contract-streaq cutover-gate back-lock \
 	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api screenshots test-web clean
 
 help: ## List the targets
@@ -60,13 +63,13 @@ format: ## Apply ruff's fixes and formatting
 	cd backend && $(UV_RUN) ruff check --fix $(LINT_PATHS)
 	cd backend && $(UV_RUN) ruff format $(LINT_PATHS)
 
-types: ## mypy --strict on the mus package, the fuzz runner, the contract harness and the queue benchmark
+types: ## mypy --strict on the mus package, the fuzz runner, the contract harness, its generative fuzzer and the queue benchmark
 	cd backend && $(UV_RUN) mypy
 	cd backend && $(UV_RUN) mypy --strict fuzz
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
-		../contract_tests/harness ../contract_tests/benchmarks
+		../contract_tests/harness ../contract_tests/generative ../contract_tests/benchmarks
 
-ci: setup lint types actionlint test fuzz-api chaos contract-determinism cutover-gate ## What CI runs, in order
+ci: setup lint types actionlint test fuzz-api chaos contract-determinism contract-fuzz-short cutover-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); status=0; \
@@ -86,6 +89,13 @@ contract-mutants: ## Plant each listed mistake in a copy; fails unless a scenari
 
 contract-determinism: ## Every scenario twice on one backend; fails naming any unstable field
 	$(MAKE) contract PYTEST_ARGS="--determinism $(PYTEST_ARGS)"
+
+contract-fuzz: ## Random histories on arq and on streaq, compared; a difference is shrunk and printed as a scenario (SEED=… replays a run)
+	cd contract_tests && $(CONTRACT_RUN) python -m generative.fuzz $(if $(SEED),--seed $(SEED)) \
+		$(CONTRACT_FUZZ_ARGS)
+
+contract-fuzz-short: ## contract-fuzz for about a minute (part of make ci)
+	$(MAKE) contract-fuzz CONTRACT_FUZZ_ARGS="--histories 25 $(CONTRACT_FUZZ_ARGS)"
 
 contract-record: ## (Re)record the snapshots and provenance: arq baseline only
 	@if [ "$(QUEUE_BACKEND)" != arq ]; then \
