@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from generative.actions import History
 from generative.replay import Run, run_history
+from harness.determinism import first_difference
 from harness.field_diff import FieldDifference, field_differences
 
 BACKENDS = ("arq", "streaq")
@@ -38,3 +39,17 @@ def compare(history: History) -> Comparison:
     arq = run_on(history, "arq")
     streaq = run_on(history, "streaq")
     return Comparison(arq, streaq, field_differences(arq.document, streaq.document))
+
+
+def unstable_field(history: History, first: Run) -> str | None:
+    """Run the history again on the same backend: the first field that changed, if any.
+
+    A field that differs between two runs of one backend is a race (jobs at concurrency > 1
+    finishing in another order), not a difference between the backends.
+    """
+    again = run_on(history, first.backend)
+    return first_difference(
+        {"document": first.document, "invariants": first.problems},
+        {"document": again.document, "invariants": again.problems},
+        first.backend,
+    )
