@@ -95,7 +95,7 @@ contract-fuzz: ## Random histories on arq and on streaq, compared; a difference 
 		$(CONTRACT_FUZZ_ARGS)
 
 contract-fuzz-short: ## contract-fuzz for about a minute (part of make ci)
-	$(MAKE) contract-fuzz CONTRACT_FUZZ_ARGS="--histories 25 $(CONTRACT_FUZZ_ARGS)"
+	$(MAKE) contract-fuzz CONTRACT_FUZZ_ARGS="--histories 60 $(CONTRACT_FUZZ_ARGS)"
 
 contract-record: ## (Re)record the snapshots and provenance: arq baseline only
 	@if [ "$(QUEUE_BACKEND)" != arq ]; then \

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.cover_store import CoverStore
-from mus.adapters.scanner.fast_metadata import read_fast_metadata
+from mus.adapters.scanner.fast_metadata import _read_tags
 from mus.domain.audio_formats import is_audio_path
 from mus.domain.track import ProcessingStatus
 
@@ -31,7 +31,7 @@ def folders(music: Path) -> tuple[str, ...]:
 
 async def invariant_problems(world: World) -> list[str]:
     """One sentence per broken invariant: rows and files one to one, nothing PENDING,
-    every cover a row claims on disk, and each row's title and artist those its file gives."""
+    every cover a row claims on disk, and each row's title and artist those its tags say."""
     async with world.database.session() as session:
         rows = await TrackRepository(session).list_tracks()
     files = audio_files(world.music)
@@ -50,10 +50,17 @@ async def invariant_problems(world: World) -> list[str]:
             problems.append(f"{row.file_path}: still PENDING after a full drain")
         if row.has_cover and not covers.exists(row.id):
             problems.append(f"{row.file_path}: has_cover but its cover files are missing")
-        on_disk = read_fast_metadata(path, world.music)
-        if (on_disk.title, on_disk.artist) != (row.title, row.artist):
-            problems.append(
-                f"{row.file_path}: row says {row.title!r} by {row.artist!r}, "
-                f"the file {on_disk.title!r} by {on_disk.artist!r}"
-            )
+        problems += _tag_problems(path, row.file_path, row.title, row.artist)
+    return problems
+
+
+def _tag_problems(path: Path, file_path: str, title: str | None, artist: str | None) -> list[str]:
+    """A tag the file carries must be the row's value. A title guessed from the file name
+    (no tag) is not compared: a move keeps the row, and the guess, as they were."""
+    with path.open("rb") as file:
+        tag_title, tag_artist, _duration = _read_tags(file)  # mus's own tag reading
+    problems = []
+    for name, tagged, stored in (("title", tag_title, title), ("artist", tag_artist, artist)):
+        if tagged is not None and tagged != stored:
+            problems.append(f"{file_path}: the file's {name} tag is {tagged!r}, its row {stored!r}")
     return problems
