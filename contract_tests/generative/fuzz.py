@@ -29,7 +29,7 @@ from generative.scenario_text import scenario_source
 from generative.strategies import histories
 
 DATABASE_DIR = Path(__file__).resolve().parents[1] / ".hypothesis-contract"
-DEFAULT_HISTORIES = 180  # about 3 minutes on 2 cores (about 1 s a history, both backends)
+DEFAULT_HISTORIES = 250  # about 3 minutes on 2 cores (under a second a history, both backends)
 SHOWN_DIFFERENCES = 12
 SHOWN_INTERLEAVINGS = 3
 

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -25,13 +26,27 @@ from harness.sabotage import apply as apply_sabotage
 from harness.world import World, open_world
 
 REDIS_URL_ENV = "MUS_CONTRACT_FUZZ_REDIS_URLS"
-DEFAULT_REDIS_URLS = "redis://127.0.0.1:6379/8,redis://127.0.0.1:6379/9"
+CONTRACT_REDIS_URL_ENV = "MUS_CONTRACT_REDIS_URL"
+DEFAULT_CONTRACT_REDIS_URL = "redis://127.0.0.1:6379/14"
+DEFAULT_DATABASES = (8, 9)
 
 
 def redis_urls() -> dict[str, str]:
-    """The arq world's Redis database and the streaq world's: two, so no run sees the other."""
-    arq_url, streaq_url = os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URLS).split(",")
-    return {"arq": arq_url.strip(), "streaq": streaq_url.strip()}
+    """The arq world's Redis database and the streaq world's: two, so no run sees the other.
+
+    `MUS_CONTRACT_FUZZ_REDIS_URLS=arq-url,streaq-url`; by default databases 8 and 9 of the
+    contract suite's Redis (`MUS_CONTRACT_REDIS_URL`, else the local one).
+    """
+    configured = os.environ.get(REDIS_URL_ENV)
+    if configured:
+        arq_url, streaq_url = configured.split(",")
+        return {"arq": arq_url.strip(), "streaq": streaq_url.strip()}
+    base = urlsplit(os.environ.get(CONTRACT_REDIS_URL_ENV, DEFAULT_CONTRACT_REDIS_URL))
+    arq_db, streaq_db = DEFAULT_DATABASES
+    return {
+        "arq": urlunsplit(base._replace(path=f"/{arq_db}")),
+        "streaq": urlunsplit(base._replace(path=f"/{streaq_db}")),
+    }
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 The sabotage drops `handle_file_deleted` on streaq only (`harness/sabotage.py`); the fuzzer,
 from a fixed seed and no saved examples, must report it, shrink the history to at most five
-actions, and print a scenario that is valid Python naming the lost job.
+actions, and print a scenario that, pasted into a module, runs on arq and does the lost job.
 """
 
 from __future__ import annotations
@@ -12,8 +12,16 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+from generative.scenario_text import IMPORTS
 from harness.provenance import CONTRACT_ROOT
+from harness.queue_backends import arq_backend
+from harness.scenario_set import ScenarioSet
+from harness.world import open_world
 
 SHRUNK = re.compile(r"the smallest failing history \((?P<actions>\d+) actions?\)")
 SUMMARY = re.compile(
@@ -34,9 +42,9 @@ def fuzz(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_job_dropped_on_streaq_is_found_and_shrunk_to_a_scenario_of_five_actions_or_fewer() -> (
-    None
-):
+async def test_a_job_dropped_on_streaq_is_found_and_shrunk_to_a_scenario_of_at_most_five_actions(
+    tmp_path: Path, contract_redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = fuzz(
         "--seed", "3", "--histories", "40", "--max-actions", "6", "--shrink-seconds", "60",
         "--name", "planted_deletion_dropped",
@@ -60,3 +68,12 @@ def test_a_job_dropped_on_streaq_is_found_and_shrunk_to_a_scenario_of_five_actio
     assert "await world.os_events([('deleted'," in scenario, scenario
     summary = SUMMARY.search(output)
     assert summary is not None and int(summary["jobs"]) > 0, output
+    # Pasted into a module, the scenario runs on the arq baseline and does the lost job.
+    scenarios = ScenarioSet()
+    namespace: dict[str, Any] = {"scenarios": scenarios}
+    exec(compile(IMPORTS + scenario, "<printed scenario>", "exec"), namespace)
+    async with open_world(arq_backend(), tmp_path, contract_redis_url, monkeypatch) as world:
+        await scenarios["planted_deletion_dropped"](world)
+        await world.drain()
+        recording = await world.record()
+    assert "handle_file_deleted" in [job["task"] for job in recording["jobs"]], recording
