@@ -16,13 +16,12 @@ from mus.demo.audio_spec import AudioFormat, AudioSpec
 
 from generative.steps import (
     ApiCall,
+    Discard,
     Drain,
     MakeFolder,
     OsEvents,
-    RemoveFolder,
     Rename,
     Step,
-    Unlink,
     WriteFile,
     cover,
 )
@@ -42,6 +41,11 @@ class LibraryView:
     folders: tuple[str, ...]
     tracks: tuple[tuple[str, str], ...]
     """(file_path, processing status) of every row."""
+    ordinal: int = 0
+    """The action's place in the history: names what it puts in the trash."""
+
+    def trash_name(self) -> str:
+        return f"trash-{self.ordinal}"
 
 
 def _pick(items: tuple[str, ...], slot: int) -> str | None:
@@ -132,7 +136,7 @@ class DeleteFile:
         path = _pick(view.files, self.slot)
         if path is None:
             return []
-        return [Unlink(path), OsEvents([("deleted", path)])]
+        return [Discard(path, view.trash_name()), OsEvents([("deleted", path)])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +160,7 @@ class DeleteFolder:
         path = FOLDERS[self.folder]
         if not path or path not in view.folders:
             return []
-        return [RemoveFolder(path), OsEvents([("deleted", path)])]
+        return [Discard(path, view.trash_name()), OsEvents([("deleted", path)])]
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,11 +68,11 @@ class Run:
         return len(self.recording.get("jobs", []))
 
 
-async def look(world: World) -> LibraryView:
+async def look(world: World, ordinal: int = 0) -> LibraryView:
     async with world.database.session() as session:
         rows = await TrackRepository(session).list_tracks()
     tracks = sorted((row.file_path, row.processing_status.value) for row in rows)
-    return LibraryView(audio_files(world.music), folders(world.music), tuple(tracks))
+    return LibraryView(audio_files(world.music), folders(world.music), tuple(tracks), ordinal)
 
 
 async def _play(world: World, history: History, run: Run) -> None:
@@ -81,7 +81,7 @@ async def _play(world: World, history: History, run: Run) -> None:
         await one_at_a_time.run(world)
         run.transcript += one_at_a_time.render()
     for number, action in enumerate(history.actions, start=1):
-        steps = action.steps(await look(world))
+        steps = action.steps(await look(world, number))
         run.transcript.append(
             f"# {number}. {action!r}" if steps else f"# {number}. (no-op) {action!r}"
         )

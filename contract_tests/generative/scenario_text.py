@@ -7,8 +7,6 @@ import textwrap
 from harness.field_diff import FieldDifference
 
 IMPORTS = """\
-import shutil
-
 from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 

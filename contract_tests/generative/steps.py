@@ -7,7 +7,6 @@ the body of a ready-to-paste contract scenario.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,14 +71,22 @@ class OsEvents:
 
 
 @dataclass(slots=True)
-class Unlink:
+class Discard:
+    """A file or folder leaves the library for a trash outside it, as a desktop deletes.
+
+    Its inode stays taken: an unlinked file's inode number may go to the next new file,
+    which the watcher then pairs into a move (change_mapper's documented "false move"), so
+    the recording would depend on the file system's allocation, not on the backend.
+    """
+
     path: str
+    trash_name: str
 
     async def run(self, world: World) -> None:
-        (world.music / self.path).unlink()
+        (world.music / self.path).rename(world.settings.data_dir_path / self.trash_name)
 
     def render(self) -> list[str]:
-        return [f"{music(self.path)}.unlink()"]
+        return [f"{music(self.path)}.rename(world.settings.data_dir_path / {self.trash_name!r})"]
 
 
 @dataclass(slots=True)
@@ -107,17 +114,6 @@ class MakeFolder:
 
     def render(self) -> list[str]:
         return [f"{music(self.path)}.mkdir(parents=True, exist_ok=True)"]
-
-
-@dataclass(slots=True)
-class RemoveFolder:
-    path: str
-
-    async def run(self, world: World) -> None:
-        shutil.rmtree(world.music / self.path)
-
-    def render(self) -> list[str]:
-        return [f"shutil.rmtree(world.music / {self.path!r})"]
 
 
 @dataclass(slots=True)
