@@ -20,6 +20,7 @@ import pytest
 from generative.scenario_text import IMPORTS
 from harness.provenance import CONTRACT_ROOT
 from harness.queue_backends import arq_backend
+from harness.sabotage import SABOTAGE_ENV
 from harness.scenario_set import ScenarioSet
 from harness.world import open_world
 
@@ -30,11 +31,12 @@ SUMMARY = re.compile(
 
 
 def fuzz(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`make contract-fuzz` as a child process, in this environment (arq layered in)."""
+    """`make contract-fuzz` as a child process, in this environment (arq layered in), with
+    no sabotage but the one `env` names."""
     return subprocess.run(
         [sys.executable, "-m", "generative.fuzz", "--no-database", *args],
         cwd=CONTRACT_ROOT,
-        env={**os.environ, **env},
+        env={**{k: v for k, v in os.environ.items() if k != SABOTAGE_ENV}, **env},
         capture_output=True,
         text=True,
         timeout=170,
@@ -77,3 +79,13 @@ async def test_a_job_dropped_on_streaq_is_found_and_shrunk_to_a_scenario_of_at_m
         await world.drain()
         recording = await world.record()
     assert "handle_file_deleted" in [job["task"] for job in recording["jobs"]], recording
+
+
+def test_without_the_sabotage_the_same_seed_finds_no_difference() -> None:
+    """So the catch above is the sabotage's doing, not noise of the fuzzer's own."""
+    result = fuzz("--seed", "3", "--histories", "8", "--max-actions", "6", env={})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "0 differing histories (no difference found)" in output, output
+    summary = SUMMARY.search(output)
+    assert summary is not None and int(summary["histories"]) == 8, output
