@@ -20,12 +20,14 @@ CHAOS_ARGS ?=
 FUZZ_ARGS ?=
 MATRIX_ARGS ?=
 MUTANTS_ARGS ?=
+CONTRACT_FUZZ_ARGS ?=
+SEED ?=
 QUEUE_BACKEND ?= arq
 CONTRACT_PATHS ?=
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
-	contract-record contract-determinism contract-mutants contract-streaq cutover-gate parity-gate \
-	ci-streaq-leg back-lock \
+	contract-record contract-determinism contract-fuzz contract-fuzz-short contract-mutants \
+	contract-streaq cutover-gate parity-gate ci-streaq-leg back-lock \
 	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api screenshots test-web clean
 
 help: ## List the targets
@@ -62,15 +64,15 @@ format: ## Apply ruff's fixes and formatting
 	cd backend && $(UV_RUN) ruff check --fix $(LINT_PATHS)
 	cd backend && $(UV_RUN) ruff format $(LINT_PATHS)
 
-types: ## mypy --strict on the mus package, the fuzz runner, the contract harness and the queue benchmark
+types: ## mypy --strict on the mus package, the fuzz runner, the contract harness, its generative fuzzer and the queue benchmark
 	cd backend && $(UV_RUN) mypy
 	cd backend && $(UV_RUN) mypy --strict fuzz
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
-		../contract_tests/harness ../contract_tests/benchmarks
+		../contract_tests/harness ../contract_tests/generative ../contract_tests/benchmarks
 
 # The contract part of `ci` is `cutover-gate` without running arq three times: the determinism
 # run (arq, every scenario twice, and the harness's own tests) is the arq leg the gate reads.
-ci: setup lint types actionlint test fuzz-api chaos contract-determinism ci-streaq-leg parity-gate ## What CI runs, in order
+ci: setup lint types actionlint test fuzz-api chaos contract-determinism contract-fuzz-short ci-streaq-leg parity-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); status=0; \
@@ -96,6 +98,15 @@ contract-mutants: ## Plant each listed mistake in a copy; fails unless a scenari
 
 contract-determinism: ## Every scenario twice on one backend; fails naming any unstable field
 	$(MAKE) contract PYTEST_ARGS="--determinism $(PYTEST_ARGS)"
+
+contract-fuzz: ## Random histories on arq and on streaq, compared; a difference is shrunk and printed as a scenario (SEED=… replays a run)
+	cd contract_tests && $(CONTRACT_RUN) python -m generative.fuzz $(if $(SEED),--seed $(SEED)) \
+		$(CONTRACT_FUZZ_ARGS)
+
+# The gate in make ci is deterministic (a fixed seed, no saved examples); random seeds explore
+# in `make contract-fuzz` and in CI's long contract-fuzz job.
+contract-fuzz-short: ## contract-fuzz for about a minute, fixed seed (part of make ci)
+	$(MAKE) contract-fuzz SEED=15 CONTRACT_FUZZ_ARGS="--histories 110 --no-database $(CONTRACT_FUZZ_ARGS)"
 
 contract-record: ## (Re)record the snapshots and provenance: arq baseline only
 	@if [ "$(QUEUE_BACKEND)" != arq ]; then \

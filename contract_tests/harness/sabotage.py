@@ -5,6 +5,8 @@ Set MUS_CONTRACT_SABOTAGE to a name below; the contract conftest applies it to t
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mus.application import slow_analysis
@@ -17,7 +19,22 @@ def skip_cover(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slow_analysis, "extract_embedded_cover", lambda _path: None)
 
 
-SABOTAGES = {"skip-cover": skip_cover}
+def streaq_drops_file_deletions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On streaq only, `handle_file_deleted` never reaches the broker: the planted difference
+    `make contract-fuzz` must find and shrink (harness_tests/test_generative_parity.py)."""
+    from mus.core.streaq_broker import StreaqJobQueue
+
+    original = StreaqJobQueue.enqueue
+
+    async def dropping_deletions(port: StreaqJobQueue, task_name: str, **kwargs: Any) -> str:
+        if task_name == "handle_file_deleted":
+            return "dropped-by-sabotage"
+        return await original(port, task_name, **kwargs)
+
+    monkeypatch.setattr(StreaqJobQueue, "enqueue", dropping_deletions)
+
+
+SABOTAGES = {"skip-cover": skip_cover, "streaq-drops-file-deletions": streaq_drops_file_deletions}
 
 
 def apply(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
