@@ -124,8 +124,9 @@ async def deleted_event_for_a_file_that_is_back(world: World) -> None:
 
 @scenarios.add
 async def moved_file_gone_before_its_job_ran(world: World) -> None:
-    """The move was mapped, then the file left again before the job ran: the job reports it
-    missing and changes nothing; the deletion that follows removes the track."""
+    """The move was mapped, then the file left again before the job ran: the job finds it
+    gone from both places and removes the track; the deletion that follows (of a path no
+    row has) finds nothing to do."""
     path = await indexed(world)
     target = world.music / "Portishead" / "Roads (1994).mp3"
     path.rename(target)
@@ -136,6 +137,39 @@ async def moved_file_gone_before_its_job_ran(world: World) -> None:
     target.unlink()
     await world.drain()
     await world.os_events([("deleted", "Portishead/Roads (1994).mp3")])
+
+
+@scenarios.add
+async def moved_then_deleted_before_either_job_ran(world: World) -> None:
+    """Found by make contract-fuzz: moved, then deleted, before any job ran. The deletion
+    (high) runs first and knows no track at the destination; the move (medium) then finds
+    the file gone from both places and removes the track, leaving no row without a file."""
+    path = await indexed(world)
+    target = world.music / "Björk" / "Roads.mp3"
+    target.parent.mkdir()
+    path.rename(target)
+    await world.let_write_locks_expire()
+    await world.os_events([("deleted", SONG.relative_path), ("added", "Björk/Roads.mp3")])
+    target.unlink()
+    await world.os_events([("deleted", "Björk/Roads.mp3")])
+
+
+@scenarios.add
+async def moved_back_before_the_move_job_ran(world: World) -> None:
+    """Moved and moved back before the job ran: the destination is gone but the source is
+    there again, so the move job reports it missing and the track stays as it was."""
+    path = await indexed(world)
+    target = world.music / "Portishead" / "Roads (1994).mp3"
+    path.rename(target)
+    await world.let_write_locks_expire()
+    await world.os_events(
+        [("deleted", SONG.relative_path), ("added", "Portishead/Roads (1994).mp3")]
+    )
+    target.rename(path)
+    await world.drain()
+    await world.os_events(
+        [("deleted", "Portishead/Roads (1994).mp3"), ("added", SONG.relative_path)]
+    )
 
 
 @scenarios.add

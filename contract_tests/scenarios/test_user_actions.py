@@ -110,6 +110,21 @@ async def api_edit_saved_twice_renames_once(world: World) -> None:
 
 
 @scenarios.add
+async def api_edit_corrected_before_the_rename_ran(world: World) -> None:
+    """A typo fixed right after saving: two renaming edits before the first job ran; one
+    job at a time, the older rename is superseded and only the corrected name is applied."""
+    spec = AudioSpec("inbox/track05.mp3", "mp3", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    world.run_one_job_at_a_time()
+    api = await world.api()
+    for title in ("Girl/Boy Sogn", "Girl/Boy Song"):
+        response = await api.patch(
+            f"/tracks/{track_id}", json={"title": title, "artist": "Aphex Twin", "rename": True}
+        )
+        assert response.status_code == 200, response.text
+
+
+@scenarios.add
 async def api_delete_twice_and_a_rename_of_the_deleted_track(world: World) -> None:
     """Delete pressed twice, and a rename queued before: one job at a time, the deletion runs
     first (high), the second deletion and the rename (medium) find no track."""

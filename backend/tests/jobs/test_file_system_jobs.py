@@ -169,6 +169,30 @@ async def test_moved_file_keeps_id_status_and_covers(
     assert await queued_jobs(settings, "low_priority") == before_jobs  # no reprocessing
 
 
+async def test_a_move_whose_file_left_the_library_forgets_the_track(runtime: JobRuntime) -> None:
+    """Moved, then deleted before the move job ran: the destination's deletion ran first
+    (high before medium) and found no track there; the move job must not leave a row
+    without a file (found by make contract-fuzz)."""
+    path = write_audio(SONG, library(runtime))
+    created = await handle_file_created(file_path=SONG.relative_path)
+    path.unlink()
+    gone = await handle_file_deleted(file_path="Jazz/Feeling Good.mp3")
+    assert gone == {"outcome": "unknown"}
+    moved = await handle_file_moved(src_path=SONG.relative_path, dest_path="Jazz/Feeling Good.mp3")
+    assert moved == {"outcome": "deleted", "track_id": created["track_id"]}
+    assert await track_at(runtime, SONG.relative_path) is None
+
+
+async def test_a_move_whose_destination_is_gone_but_source_is_back_keeps_the_track(
+    runtime: JobRuntime,
+) -> None:
+    write_audio(SONG, library(runtime))
+    created = await handle_file_created(file_path=SONG.relative_path)
+    moved = await handle_file_moved(src_path=SONG.relative_path, dest_path="Jazz/Feeling Good.mp3")
+    assert moved == {"outcome": "missing", "track_id": created["track_id"]}
+    assert await track_at(runtime, SONG.relative_path) is not None
+
+
 async def test_move_of_an_unknown_file_indexes_the_destination(runtime: JobRuntime) -> None:
     write_audio(AudioSpec("new.flac", "flac", title="New", artist="A"), library(runtime))
     result = await handle_file_moved(src_path="old.flac", dest_path="new.flac")

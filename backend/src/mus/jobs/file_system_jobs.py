@@ -154,7 +154,13 @@ async def _follow_move(
     if track is None:
         return await _index_file(runtime, dest_path, "handle_file_moved")
     if not await asyncio.to_thread(destination.exists):
-        return {"outcome": "missing", "track_id": track.id}
+        if await asyncio.to_thread(library_file(runtime, src_path).exists):
+            return {"outcome": "missing", "track_id": track.id}
+        # Gone from both places: the file left the library after its move. The deletion
+        # of the destination cannot remove the row (it still has the source's path), and
+        # may already have run, queued at high before this move at medium: forget it here.
+        await forget_track(runtime, track)
+        return {"outcome": "deleted", "track_id": track.id}
     if occupant is not None and occupant.id != track.id:
         await forget_track(runtime, occupant)
     stat = await asyncio.to_thread(destination.stat)
