@@ -284,3 +284,28 @@ async def test_a_move_onto_changed_content_is_reindexed(
         ProcessingStatus.PENDING,
     )
     assert len(await queued_jobs(settings, "low_priority")) == 2
+
+
+async def test_an_outside_retag_and_a_rename_running_together_leave_one_row_with_its_file(
+    runtime: JobRuntime,
+) -> None:
+    """Found by make contract-fuzz: an outside tag edit's modification job and the user's
+    rename job ran at once; the modification indexed the old path after the rename had moved
+    the row, leaving a second row (ERROR later) for a path with no file. Twenty rounds."""
+    for round_number in range(20):
+        spec = AudioSpec(f"Race/{round_number:02d}.mp3", "mp3", title="Before", artist="A")
+        path = write_audio(spec, library(runtime))
+        created = await handle_file_created(file_path=spec.relative_path)
+        retagged = AudioSpec(spec.relative_path, "mp3", title="Retagged", artist="A")
+        write_audio(retagged, library(runtime))
+        target = f"Race/renamed {round_number:02d}.mp3"
+        await asyncio.gather(
+            handle_file_modified(file_path=spec.relative_path),
+            update_track_path_by_id(track_id=created["track_id"], new_file_path=target),
+        )
+        async with runtime.database.session() as session:
+            every = await TrackRepository(session).list_tracks(limit=10_000)
+        rows = [t for t in every if f"{round_number:02d}" in t.file_path]
+        assert [(t.id, t.file_path) for t in rows] == [(created["track_id"], target)], rows
+        assert rows[0].title == "Retagged"  # the outside edit is not lost either way round
+        assert not path.exists() and (library(runtime) / target).exists()

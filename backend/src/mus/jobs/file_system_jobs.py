@@ -207,7 +207,14 @@ async def update_track_path_by_id(track_id: int, new_file_path: str) -> JobResul
     async with track_mutex(runtime.redis, track_id, wait_seconds=WAIT_SECONDS):
         if await rename_superseded(runtime.redis, track_id, new_file_path):
             return {"outcome": "superseded", "track_id": track_id}
-        return await _rename_track(runtime, track_id, new_file_path)
+        async with runtime.database.session() as session:
+            track = await TrackRepository(session).get(track_id)
+        if track is None:
+            return {"outcome": "unknown"}
+        # The file jobs of both paths (an outside edit's re-index, a move) wait for the
+        # rename, and it for them: none can index the old path after the row has left it.
+        async with path_mutex(runtime.redis, [track.file_path, new_file_path]):
+            return await _rename_track(runtime, track_id, new_file_path)
 
 
 async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) -> JobResult:
@@ -240,4 +247,7 @@ async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) 
         renamed = await repo.get(track.id)
     assert renamed is not None
     await runtime.events.publish_track(EventType.TRACK_UPDATED, renamed)
+    # An outside edit that landed before the rename is in the file now, and its own job
+    # will find the old path empty: index the new path (a no-op when nothing changed).
+    await _index_file(runtime, new_file_path, job)
     return {"outcome": "renamed", "track_id": track.id}
