@@ -125,6 +125,25 @@ async def api_edit_corrected_before_the_rename_ran(world: World) -> None:
 
 
 @scenarios.add
+async def outside_retag_then_api_rename_before_either_job_ran(world: World) -> None:
+    """Found by make contract-fuzz: another program retags the file, and the user renames
+    the track before either job ran. One job at a time (run together, see the backend test
+    of the rename job): the user's edit is written over the retag, the modification job
+    finds the file as its row says, and the rename moves file and row together."""
+    spec = AudioSpec("inbox/track06.ogg", "ogg", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    world.run_one_job_at_a_time()
+    world.write(AudioSpec(spec.relative_path, "ogg", title="Tha", artist="Unknown"))
+    await world.let_write_locks_expire()
+    await world.os_events([("modified", spec.relative_path)])
+    api = await world.api()
+    response = await api.patch(
+        f"/tracks/{track_id}", json={"title": "Tha", "artist": "Aphex Twin", "rename": True}
+    )
+    assert response.status_code == 200, response.text
+
+
+@scenarios.add
 async def api_delete_twice_and_a_rename_of_the_deleted_track(world: World) -> None:
     """Delete pressed twice, and a rename queued before: one job at a time, the deletion runs
     first (high), the second deletion and the rename (medium) find no track."""
