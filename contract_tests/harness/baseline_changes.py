@@ -7,16 +7,15 @@ release manager must see it: "3 scenarios re-recorded since the baseline, by the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.amber_reader import BLOCK
 from harness.code_identity import git
 from harness.provenance import CONTRACT_ROOT
 
 BASELINE_FILE = CONTRACT_ROOT / "cutover-baseline"
 SNAPSHOTS = "contract_tests/scenarios/__snapshots__"
-BLOCK = re.compile(r"^# name: (?P<name>\S+)\n(?P<body>.*?)^# ---$", re.MULTILINE | re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
