@@ -15,6 +15,11 @@ UV_RUN := $(UV) run --frozen
 CONTRACT_RUN := $(UV) run --frozen --project ../backend --with-requirements ../contract_tests/requirements-arq.txt
 LINT_PATHS ?= src tests benchmarks chaos fuzz ../contract_tests
 PYTEST_ARGS ?=
+# Backend test processes: the tests mostly wait on real processes, brokers and browsers, so
+# three share two cores well; each starts a redis-server of its own (tests/conftest.py).
+TEST_WORKERS ?= 3
+# make ci's streaq leg runs beside the arq leg (database 14), so it takes a database of its own.
+CONTRACT_SIDE_REDIS_URL ?= redis://127.0.0.1:6379/4
 BENCH_ARGS ?=
 CHAOS_ARGS ?=
 FUZZ_ARGS ?=
@@ -27,8 +32,8 @@ CONTRACT_PATHS ?=
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
 	contract-record contract-determinism contract-fuzz contract-fuzz-short contract-mutants \
-	contract-streaq cutover-gate parity-gate ci-streaq-leg back-lock \
-	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api screenshots test-web clean
+	contract-streaq cutover-gate parity-gate ci-streaq-leg contract-legs back-lock \
+	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api fuzz-api-short screenshots test-web clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
@@ -46,8 +51,8 @@ setup-python: ## uv sync of backend/.venv from the lock, dev group included (no 
 run: setup ## Start api, workers and the file watcher (and Redis if needed) until Ctrl-C
 	cd backend && DATA_DIR_PATH="$${DATA_DIR_PATH:-$(CURDIR)/data}" $(UV_RUN) mus run
 
-test: ## Run every backend test (PYTEST_ARGS="-k doctor" to narrow)
-	cd backend && $(UV_RUN) pytest $(PYTEST_ARGS)
+test: ## Run every backend test, TEST_WORKERS processes at once (0: serially; PYTEST_ARGS="-k doctor" to narrow)
+	cd backend && $(UV_RUN) pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-web: ## The browser tests alone (real Chromium, api and worker); screenshots in backend/test-artifacts
 	cd backend && $(UV_RUN) pytest tests/web $(PYTEST_ARGS)
@@ -70,9 +75,10 @@ types: ## mypy --strict on the mus package, the fuzz runner, the contract harnes
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
 		../contract_tests/harness ../contract_tests/generative ../contract_tests/benchmarks
 
-# The contract part of `ci` is `cutover-gate` without running arq three times: the determinism
-# run (arq, every scenario twice, and the harness's own tests) is the arq leg the gate reads.
-ci: setup lint types actionlint test fuzz-api chaos contract-determinism contract-fuzz-short ci-streaq-leg parity-gate ## What CI runs, in order
+# The contract part of `ci` is `cutover-gate` with its two legs and the short generative run
+# side by side (`contract-legs`). The determinism run (arq, every scenario twice) and the long
+# api fuzz are CI jobs of their own (.github/workflows/ci.yml).
+ci: setup lint types actionlint test fuzz-api-short chaos contract-legs parity-gate ## What CI runs, in order
 
 contract: ## Contract suite on one queue backend (QUEUE_BACKEND=arq|streaq), timed
 	@start=$$(date +%s); status=0; \
@@ -89,6 +95,14 @@ parity-gate: ## The gate alone, on the results the last full run of each leg lef
 
 ci-streaq-leg: ## The streaq leg's scenarios (make ci runs the harness's own tests once, with arq)
 	$(MAKE) contract QUEUE_BACKEND=streaq CONTRACT_PATHS=scenarios
+
+# They mostly wait on workers and brokers: side by side they take the time of the longest.
+# Each on its own Redis database (arq 14, streaq CONTRACT_SIDE_REDIS_URL, the fuzzer 6 and 7).
+contract-legs: ## The arq leg (with the harness's own tests), the streaq leg and contract-fuzz-short at once
+	bash tools/run-together.sh contract_tests/report/logs \
+		"arq-leg=$(MAKE) contract QUEUE_BACKEND=arq" \
+		"streaq-leg=MUS_CONTRACT_REDIS_URL=$(CONTRACT_SIDE_REDIS_URL) $(MAKE) ci-streaq-leg" \
+		"contract-fuzz-short=$(MAKE) contract-fuzz-short"
 
 contract-streaq: ## The streaq leg against the arq snapshots
 	$(MAKE) contract QUEUE_BACKEND=streaq
@@ -138,6 +152,9 @@ chaos: ## Faults on the real stack: worker SIGKILLed twice, Redis restarted (CHA
 
 fuzz-api: ## Schemathesis on the real api for ~2 min: fails on a 500, a non-JSON error, a schema mismatch (FUZZ_ARGS="--max-time 30")
 	cd backend && $(UV_RUN) python fuzz/api_fuzz.py $(FUZZ_ARGS)
+
+fuzz-api-short: ## fuzz-api for 45 s (part of make ci; CI's unit job runs the 2-minute one)
+	$(MAKE) fuzz-api FUZZ_ARGS="--max-time 45 $(FUZZ_ARGS)"
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)

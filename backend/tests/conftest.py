@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,8 +25,29 @@ TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13
 
 
 @pytest.fixture(scope="session")
-def redis_server_url() -> str:
-    """The Redis the tests use; a missing server is a clear failure, never a skip."""
+def redis_server_url() -> Iterator[str]:
+    """The Redis the tests use; a missing server is a clear failure, never a skip.
+
+    Run serially, that is MUS_TEST_REDIS_URL. Under pytest-xdist (`make test` runs three
+    workers) each worker starts a redis-server of its own on a free port, so workers never
+    flush each other's keys and no database number is taken from other suites.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        if shutil.which("redis-server") is None:
+            pytest.fail(
+                "parallel tests start a redis-server per worker, and none is on PATH; "
+                "install redis-server or run serially (make test TEST_WORKERS=0)",
+                pytrace=False,
+            )
+        from tests.own_redis import OwnRedis  # a plugin module: imported after registration
+
+        server = OwnRedis()
+        server.start()
+        try:
+            yield f"{server.url.rsplit('/', 1)[0]}/13"
+        finally:
+            server.stop()
+        return
     client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
     try:
         client.ping()
@@ -37,7 +59,7 @@ def redis_server_url() -> str:
         )
     finally:
         client.close()
-    return TEST_REDIS_URL
+    yield TEST_REDIS_URL
 
 
 @pytest.fixture

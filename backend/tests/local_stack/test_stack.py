@@ -271,7 +271,7 @@ def test_a_dead_child_is_restarted_and_the_restart_logged(settings: Settings) ->
     try:
         stack.start()
         assert stack.redis is None  # REDIS_URL answered: nothing of ours to start
-        assert "using the Redis at redis://127.0.0.1:6379/" in out.getvalue()
+        assert f"using the Redis at {settings.redis_url}" in out.getvalue()
         victim = next(p for p in stack.services if p.name == "streaq-worker")
         killed = victim.pid
         assert killed is not None
