@@ -37,7 +37,9 @@ def test_they_run_at_the_same_time(tmp_path: Path) -> None:
         return f"timeout 10 bash -c 'until [ -e {tmp_path}/{other} ]; do sleep 0.05; done'"
 
     done = run_together(
-        tmp_path, f"a=touch {tmp_path}/a; {waits_for('b')}", f"b=touch {tmp_path}/b; {waits_for('a')}"
+        tmp_path,
+        f"a=touch {tmp_path}/a; {waits_for('b')}",
+        f"b=touch {tmp_path}/b; {waits_for('a')}",
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
