@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -115,8 +116,13 @@ async def analyse_track(
     revision: int | None = None,
     job_name: str = DEFAULT_JOB_NAME,
     write_lock: WriteLock | None = None,
+    file_processes: Executor | None = None,
 ) -> AnalysisResult:
     """Analyse one track and record COMPLETE or ERROR; file problems never raise.
+
+    With `file_processes` (`mus scan` only: no watcher, no other writer) the file part runs
+    in one call in a worker process, so the database work here and the file work there
+    use two cores.
 
     A broker lost mid-analysis (the write lock) raises BrokerUnavailableError instead of
     recording ERROR: the job is retried, the track stays PENDING meanwhile.
@@ -139,6 +145,7 @@ async def analyse_track(
             revision=revision,
             job_name=job_name,
             write_lock=write_lock,
+            file_processes=file_processes,
         )
 
 
@@ -150,6 +157,7 @@ async def _analyse_in_turn(
     revision: int | None,
     job_name: str,
     write_lock: WriteLock | None,
+    file_processes: Executor | None,
 ) -> AnalysisResult:
     """The analysis proper, on the row as it is once we are the track's writer."""
     track = await _load(database, track_id)
@@ -168,6 +176,13 @@ async def _analyse_in_turn(
     covers = CoverStore(settings.covers_dir_path)
     path = settings.music_dir_path / track.file_path
     try:
+        if file_processes is not None:
+            findings = await asyncio.get_running_loop().run_in_executor(
+                file_processes, analyse_file, path, settings.music_dir_path, track_id, covers
+            )
+            return await _record_complete(
+                database, covers=covers, track_id=track_id, expected=expected, findings=findings
+            )
         measurement = await asyncio.to_thread(measure_file, path, track.file_path)
         superseded = await _unless_current(database, track_id, expected)
         if superseded is not None:
