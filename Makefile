@@ -33,7 +33,8 @@ CONTRACT_PATHS ?=
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
 	contract-record contract-determinism contract-fuzz contract-fuzz-short contract-mutants \
 	contract-streaq cutover-gate parity-gate ci-streaq-leg contract-legs back-lock \
-	bench bench-scan chaos contract-matrix doctor actionlint fuzz-api fuzz-api-short screenshots test-web clean
+	bench bench-scan bench-covers chaos contract-matrix doctor actionlint fuzz-api fuzz-api-short \
+	screenshots test-web clean
 
 help: ## List the targets
 	@echo "usage: make TARGET"
@@ -158,6 +159,9 @@ fuzz-api-short: ## fuzz-api for 45 s (part of make ci; CI's unit job runs the 2-
 
 bench-scan: ## Scan throughput on a generated library (BENCH_ARGS="--files 2000")
 	cd backend && $(UV_RUN) python benchmarks/scan_bench.py $(BENCH_ARGS)
+
+bench-covers: ## WebP cover encoding: bytes and ms per method and quality (BENCH_ARGS="--repeats 5")
+	cd backend && $(UV_RUN) python benchmarks/cover_bench.py $(BENCH_ARGS)
 
 doctor: ## Check data dir, music dir, ffprobe, database and broker
 	cd backend && $(UV_RUN) mus doctor

@@ -99,7 +99,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         name="cover-format",
         what="covers stored as PNG under their .webp names",
         path="backend/src/mus/adapters/scanner/cover_store.py",
-        old='image.save(buffer, format="WEBP", quality=quality, method=4)',
+        old='image.save(buffer, format="WEBP", quality=quality, method=method)',
         new='image.save(buffer, format="PNG")',
         scenarios=(f"{CREATED}[flac_with_cover]",),
     ),

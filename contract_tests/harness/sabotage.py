@@ -18,7 +18,7 @@ SABOTAGE_ENV = "MUS_CONTRACT_SABOTAGE"
 
 def skip_cover(monkeypatch: pytest.MonkeyPatch) -> None:
     """Slow analysis no longer finds embedded covers: no cover files, has_cover False."""
-    monkeypatch.setattr(slow_analysis, "extract_embedded_cover", lambda _path: None)
+    monkeypatch.setattr(slow_analysis, "cover_of", lambda _audio, _name: None)
 
 
 def streaq_drops_file_deletions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from harness.world import World
 scenarios = ScenarioSet()
 
 SONG = AudioSpec("Low/Words.flac", "flac", title="Words", artist="Low", cover=CoverSpec(seed=11))
+UNREADABLE = AudioSpec("Low/Words.flac", "flac", corrupt=True)
 
 
 @scenarios.add
@@ -45,10 +46,11 @@ async def cover_that_cannot_be_written_is_an_unexpected_analysis_error(world: Wo
 
 @scenarios.add
 async def ffprobe_crash_marks_the_track_error(world: World) -> None:
-    """ffprobe dies of a signal on the file: the analysis ends, the track is ERROR with the
-    reason, and the job itself succeeds (a file problem is an outcome, not a crash)."""
-    world.write(SONG)
-    await world.os_events([("added", SONG.relative_path)])
+    """ffprobe dies of a signal on a file mutagen cannot measure (ffprobe is only that
+    fallback now): the analysis ends, the track is ERROR with the reason, and the job itself
+    succeeds (a file problem is an outcome, not a crash)."""
+    world.write(UNREADABLE)
+    await world.os_events([("added", UNREADABLE.relative_path)])
     await world.drain("high_priority")
     world.ffprobe_crashes()
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import stat
+import subprocess
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from redis.asyncio import Redis
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.audio_reading import AudioReading
 from mus.adapters.scanner.cover_store import CoverStore
 from mus.adapters.scanner.duration_probe import (
     FFPROBE_PATH_ENV,
@@ -29,7 +31,8 @@ from mus.adapters.scanner.duration_probe import (
 from mus.adapters.scanner.fast_metadata import read_fast_metadata
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.adapters.track_writer import track_mutex
-from mus.application.slow_analysis import AnalysisOutcome, analyse_track
+from mus.application import slow_analysis
+from mus.application.slow_analysis import AnalysisOutcome, DurationReader, analyse_track
 from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioFormat, AudioSpec, CoverSpec
@@ -275,7 +278,7 @@ async def test_running_twice_gives_the_same_state(db: Database, library_settings
     assert store.path(track.id, "original").read_bytes() == covers_after_first
 
 
-async def test_missing_ffprobe_falls_back_to_mutagen_with_one_warning(
+async def test_without_ffprobe_mutagen_measures_and_unreadable_audio_errors_clearly(
     db: Database,
     library_settings: Settings,
     tmp_path: Path,
@@ -285,12 +288,20 @@ async def test_missing_ffprobe_falls_back_to_mutagen_with_one_warning(
     monkeypatch.setenv(FFPROBE_PATH_ENV, str(tmp_path / "not-installed" / "ffprobe"))
     first = await index(db, library_settings, AudioSpec("a.flac", "flac", duration_seconds=2.0))
     second = await index(db, library_settings, AudioSpec("b.wav", "wav", duration_seconds=1.0))
+    broken = await index(db, library_settings, AudioSpec("c.m4a", "m4a", corrupt=True))
     with caplog.at_level(logging.WARNING):
-        results = [await analyse_track(db, library_settings, t.id) for t in (first, second)]
-    assert [r.outcome for r in results] == [AnalysisOutcome.COMPLETE] * 2
+        results = [await analyse_track(db, library_settings, t.id) for t in (first, second, broken)]
+    assert [r.outcome for r in results] == [
+        AnalysisOutcome.COMPLETE,
+        AnalysisOutcome.COMPLETE,
+        AnalysisOutcome.ERROR,
+    ]
     assert results[0].track is not None and results[1].track is not None
-    assert results[0].track.duration == pytest.approx(2.0, abs=TOLERANCE_SECONDS)
-    assert results[1].track.duration == pytest.approx(1.0, abs=TOLERANCE_SECONDS)
+    assert results[0].track.duration == 2.0
+    assert results[1].track.duration == 1.0
+    assert results[2].error is not None
+    assert results[2].error.error_message.startswith("mutagen could not read 'c.m4a': ")
+    # Only the file that needed the fallback found ffprobe missing, and said so once.
     warnings = [r for r in caplog.records if "ffprobe not found" in r.getMessage()]
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
@@ -312,36 +323,35 @@ async def test_unexpected_failure_is_recorded_not_raised(
     assert stored is not None and stored.last_error == result.error
 
 
-class GatedFfprobe:
-    """A real ffprobe behind a gate: the test acts while the analysis is mid-flight."""
+class GatedReader:
+    """The real file reader behind a gate: the test acts while the analysis is mid-flight."""
 
-    def __init__(self, folder: Path) -> None:
-        self.started = folder / "started"
-        self.release = folder / "release"
-        self.binary = folder / "ffprobe"
-        self.binary.write_text(
-            "#!/bin/sh\n"
-            f"touch '{self.started}'\n"
-            f"while [ ! -e '{self.release}' ]; do sleep 0.01; done\n"
-            'exec ffprobe "$@"\n'
-        )
-        self.binary.chmod(self.binary.stat().st_mode | stat.S_IXUSR)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        real = slow_analysis.read_audio
+
+        def gated(path: Path) -> AudioReading:
+            self.started.set()
+            if not self.release.wait(10):
+                raise TimeoutError("the test never opened the gate")
+            return real(path)
+
+        monkeypatch.setattr(slow_analysis, "read_audio", gated)
 
     async def wait_started(self) -> None:
         async with asyncio.timeout(10):
-            # The signal is a file touched by another process: polling is the way.
-            while not self.started.exists():  # noqa: ASYNC110
+            while not self.started.is_set():  # noqa: ASYNC110 - set from a worker thread
                 await asyncio.sleep(0.01)
 
     def open(self) -> None:
-        self.release.touch()
+        self.release.set()
 
 
 async def test_modification_during_analysis_makes_it_stale(
-    db: Database, library_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, library_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = GatedFfprobe(tmp_path)
-    monkeypatch.setenv(FFPROBE_PATH_ENV, str(gate.binary))
+    gate = GatedReader(monkeypatch)
     spec = AudioSpec("a.mp3", "mp3", title="Raced", cover=CoverSpec(width=40, height=40))
     track = await index(db, library_settings, spec)
     path = library_settings.music_dir_path / spec.relative_path
@@ -365,10 +375,9 @@ async def test_modification_during_analysis_makes_it_stale(
 
 
 async def test_row_deleted_during_analysis_is_missing(
-    db: Database, library_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, library_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = GatedFfprobe(tmp_path)
-    monkeypatch.setenv(FFPROBE_PATH_ENV, str(gate.binary))
+    gate = GatedReader(monkeypatch)
     track = await index(db, library_settings, AudioSpec("a.ogg", "ogg", title="Deleted"))
     analysis = asyncio.create_task(analyse_track(db, library_settings, track.id))
     await gate.wait_started()
@@ -405,3 +414,47 @@ async def test_the_analysis_waits_for_the_tracks_other_writer_and_follows_its_re
     assert result.outcome is AnalysisOutcome.COMPLETE, result.error
     assert result.track is not None
     assert result.track.file_path == "Song.mp3"
+
+
+async def test_mutagen_measures_and_ffprobe_only_takes_what_mutagen_cannot(
+    db: Database, library_settings: Settings
+) -> None:
+    tagged = await index(db, library_settings, AudioSpec("a.m4a", "m4a", title="A"))
+    bare = library_settings.music_dir_path / "bare.mp3"
+    await asyncio.to_thread(
+        subprocess.run,
+        [
+            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+            "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0", str(bare),
+        ],
+        check=True,
+    )  # fmt: skip
+    untrusted = await register(db, library_settings, bare)
+    results = [await analyse_track(db, library_settings, t.id) for t in (tagged, untrusted)]
+    assert [r.outcome for r in results] == [AnalysisOutcome.COMPLETE] * 2
+    assert [r.findings.reader if r.findings else None for r in results] == [
+        DurationReader.MUTAGEN,
+        DurationReader.FFPROBE,
+    ]
+    assert results[1].track is not None
+    assert results[1].track.duration == pytest.approx(1.0, abs=TOLERANCE_SECONDS)
+
+
+async def test_an_albums_shared_cover_is_encoded_once_and_shared(
+    db: Database, library_settings: Settings
+) -> None:
+    cover = CoverSpec(width=300, height=300, seed=77)
+    tracks = [
+        await index(db, library_settings, AudioSpec(f"Album/{n}.{fmt}", fmt, title=n, cover=cover))
+        for n, fmt in (("one", "flac"), ("two", "mp3"), ("three", "ogg"))
+    ]
+    results = [await analyse_track(db, library_settings, t.id) for t in tracks]
+    assert [r.findings.cover_encoded if r.findings else None for r in results] == [
+        True,
+        False,
+        False,
+    ]
+    store = covers(library_settings)
+    inodes = {store.path(t.id, "original").stat().st_ino for t in tracks}
+    assert len(inodes) == 1
+    assert all(r.track is not None and r.track.has_cover for r in results)

@@ -309,3 +309,30 @@ async def test_an_outside_retag_and_a_rename_running_together_leave_one_row_with
         assert [(t.id, t.file_path) for t in rows] == [(created["track_id"], target)], rows
         assert rows[0].title == "Retagged"  # the outside edit is not lost either way round
         assert not path.exists() and (library(runtime) / target).exists()
+
+
+async def test_deleting_one_of_an_albums_tracks_keeps_the_others_shared_cover(
+    runtime: JobRuntime,
+) -> None:
+    """Both tracks link one stored image; the deletion job drops only its own track's names,
+    and the last deletion removes the stored image too."""
+    album_cover = CoverSpec(width=300, height=300, seed=31)
+    songs = [
+        AudioSpec(f"Album/{n}.{fmt}", fmt, title=n, cover=album_cover)
+        for n, fmt in (("one", "flac"), ("two", "ogg"))
+    ]
+    ids = []
+    for song in songs:
+        write_audio(song, library(runtime))
+        created = await handle_file_created(file_path=song.relative_path)
+        ids.append(created["track_id"])
+        await process_slow_metadata(track_id=created["track_id"], revision=0)
+    kept_bytes = runtime.covers.path(ids[1], "original").read_bytes()
+    (library(runtime) / songs[0].relative_path).unlink()
+    assert (await handle_file_deleted(file_path=songs[0].relative_path))["outcome"] == "deleted"
+    assert not runtime.covers.exists(ids[0])
+    assert runtime.covers.exists(ids[1])
+    assert runtime.covers.path(ids[1], "original").read_bytes() == kept_bytes
+    (library(runtime) / songs[1].relative_path).unlink()
+    assert (await handle_file_deleted(file_path=songs[1].relative_path))["outcome"] == "deleted"
+    assert list(runtime.covers.store_dir.iterdir()) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,8 @@ from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.cover_store import CoverStore
 from mus.application.fast_scan import FastScanReport, fast_scan
 from mus.application.initial_scan import pending_track_ids
-from mus.application.slow_analysis import AnalysisOutcome, analyse_track
+from mus.application.parallel_analysis import AnalysedTrack, analyse_many, default_processes
+from mus.application.slow_analysis import DurationReader
 from mus.core.config import Settings
 from mus.domain.track import ProcessingStatus
 
@@ -30,6 +30,10 @@ class InlineScanReport:
     errors: int
     fast_seconds: float
     slow_seconds: float
+    processes: int
+    ffprobe_fallbacks: tuple[str, ...]
+    """Files whose duration mutagen could not measure, so ffprobe did (library paths)."""
+    covers_encoded: int
 
     @property
     def elapsed_seconds(self) -> float:
@@ -37,8 +41,8 @@ class InlineScanReport:
 
 
 def default_concurrency() -> int:
-    """ffprobe runs as a subprocess per file: a few per core keeps both cores busy."""
-    return max(2, (os.cpu_count() or 1) * 2)
+    """Tracks in flight per process: enough to overlap file reads with database writes."""
+    return 4
 
 
 async def run_inline_scan(
@@ -50,8 +54,12 @@ async def run_inline_scan(
     on_slow_start: Callable[[int], None] | None = None,
     on_slow_progress: ProgressCallback | None = None,
     concurrency: int | None = None,
+    processes: int | None = None,
 ) -> InlineScanReport:
-    """Index the music folder, then analyse every PENDING track, a few at a time."""
+    """Index the music folder, then analyse every PENDING track, a few at a time per process.
+
+    `processes` defaults to the `MUS_SCAN_PROCESSES` setting (0 there: one per core).
+    """
     await database.create_tables()
     if on_fast_start:
         on_fast_start()
@@ -71,17 +79,15 @@ async def run_inline_scan(
     if on_slow_start:
         on_slow_start(len(pending))
     started = time.perf_counter()
-    gate = asyncio.Semaphore(concurrency or default_concurrency())
-    outcomes: list[AnalysisOutcome] = []
-
-    async def analyse(track_id: int) -> None:
-        async with gate:
-            result = await analyse_track(database, settings, track_id, job_name="mus scan")
-        outcomes.append(result.outcome)
-        if on_slow_progress:
-            on_slow_progress(1)
-
-    await asyncio.gather(*(analyse(track_id) for track_id in pending))
+    process_count = processes or settings.scan_processes or default_processes()
+    analysed: list[AnalysedTrack] = await analyse_many(
+        database,
+        settings,
+        pending,
+        processes=process_count,
+        concurrency=concurrency or default_concurrency(),
+        on_progress=on_slow_progress,
+    )
     slow_seconds = time.perf_counter() - started
     async with database.session() as session:
         repo = TrackRepository(session)
@@ -89,9 +95,18 @@ async def run_inline_scan(
         errors = await repo.count(status=ProcessingStatus.ERROR)
     return InlineScanReport(
         fast_scan=report,
-        analysed=len(outcomes),
+        analysed=len(analysed),
         complete=complete,
         errors=errors,
         fast_seconds=fast_seconds,
         slow_seconds=slow_seconds,
+        processes=process_count,
+        ffprobe_fallbacks=tuple(
+            sorted(
+                a.file_path or str(a.track_id)
+                for a in analysed
+                if a.reader is DurationReader.FFPROBE
+            )
+        ),
+        covers_encoded=sum(a.cover_encoded for a in analysed),
     )

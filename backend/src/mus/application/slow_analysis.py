@@ -1,4 +1,8 @@
-"""Slow analysis of one track: ffprobe duration, ID3v2.3 tags, cover art, then COMPLETE.
+"""Slow analysis of one track: duration, ID3v2.3 tags, cover art, then COMPLETE.
+
+One open and one mutagen parse give the duration, the tags and the cover (audio_reading);
+ffprobe runs only for a file mutagen cannot measure, and the file is read again only when
+its tags were rewritten.
 
 The body of the `process_slow_metadata` job, free of queue types, so every backend (and the
 inline `mus scan`) runs the same code and decides staleness the same way: a job carrying an
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,18 +24,21 @@ from pathlib import Path
 from mus.adapters.path_locks import WAIT_SECONDS, WriteKind, WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.audio_reading import AudioReading, NotAFileError, read_audio
 from mus.adapters.scanner.cover_store import CoverImageError, CoverStore
-from mus.adapters.scanner.duration_probe import AudioProbeError, probe_duration
-from mus.adapters.scanner.embedded_cover import (
-    UnreadableAudioError,
-    extract_embedded_cover,
+from mus.adapters.scanner.duration_probe import (
+    AudioProbeError,
+    probe_duration_blocking,
+    resolve_ffprobe,
 )
+from mus.adapters.scanner.embedded_cover import cover_of
 from mus.adapters.scanner.fast_metadata import (
     EmptyAudioFileError,
     NotARegularFileError,
     read_fast_metadata,
 )
-from mus.adapters.scanner.tag_normaliser import TagNormalisationError, normalise_tags
+from mus.adapters.scanner.tag_normaliser import TagNormalisationError, normalise_parsed_tags
+from mus.adapters.scanner.title_from_filename import title_and_artist_from_filename
 from mus.adapters.track_writer import track_mutex
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
@@ -39,6 +47,13 @@ from mus.domain.track import Track, TrackError
 logger = logging.getLogger(__name__)
 
 DEFAULT_JOB_NAME = "process_slow_metadata"
+
+
+class DurationReader(StrEnum):
+    """Which reader measured a duration: mutagen in process, or the ffprobe fallback."""
+
+    MUTAGEN = "mutagen"
+    FFPROBE = "ffprobe"
 
 
 class AnalysisOutcome(StrEnum):
@@ -58,6 +73,7 @@ class AnalysisResult:
     outcome: AnalysisOutcome
     track: Track | None
     error: TrackError | None
+    findings: FileFindings | None = None
 
 
 class TrackAnalysisError(Exception):
@@ -65,9 +81,21 @@ class TrackAnalysisError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Measurement:
+    """The file as first read, and its duration with the reader that measured it."""
+
+    reading: AudioReading | None
+    duration: float
+    reader: DurationReader
+
+
+@dataclass(frozen=True, slots=True)
 class FileFindings:
     """What the blocking part of the analysis found and left on disk."""
 
+    duration: float
+    reader: DurationReader
+    cover_encoded: bool
     has_cover: bool
     content_hash: str
     file_mtime: float
@@ -88,8 +116,13 @@ async def analyse_track(
     revision: int | None = None,
     job_name: str = DEFAULT_JOB_NAME,
     write_lock: WriteLock | None = None,
+    file_processes: Executor | None = None,
 ) -> AnalysisResult:
     """Analyse one track and record COMPLETE or ERROR; file problems never raise.
+
+    With `file_processes` (`mus scan` only: no watcher, no other writer) the file part runs
+    in one call in a worker process, so the database work here and the file work there
+    use two cores.
 
     A broker lost mid-analysis (the write lock) raises BrokerUnavailableError instead of
     recording ERROR: the job is retried, the track stays PENDING meanwhile.
@@ -112,6 +145,7 @@ async def analyse_track(
             revision=revision,
             job_name=job_name,
             write_lock=write_lock,
+            file_processes=file_processes,
         )
 
 
@@ -123,6 +157,7 @@ async def _analyse_in_turn(
     revision: int | None,
     job_name: str,
     write_lock: WriteLock | None,
+    file_processes: Executor | None,
 ) -> AnalysisResult:
     """The analysis proper, on the row as it is once we are the track's writer."""
     track = await _load(database, track_id)
@@ -141,7 +176,14 @@ async def _analyse_in_turn(
     covers = CoverStore(settings.covers_dir_path)
     path = settings.music_dir_path / track.file_path
     try:
-        duration = await _probe(path, track.file_path)
+        if file_processes is not None:
+            findings = await asyncio.get_running_loop().run_in_executor(
+                file_processes, analyse_file, path, settings.music_dir_path, track_id, covers
+            )
+            return await _record_complete(
+                database, covers=covers, track_id=track_id, expected=expected, findings=findings
+            )
+        measurement = await asyncio.to_thread(measure_file, path, track.file_path)
         superseded = await _unless_current(database, track_id, expected)
         if superseded is not None:
             return superseded
@@ -151,7 +193,7 @@ async def _analyse_in_turn(
             else contextlib.nullcontext()
         ):
             findings = await asyncio.to_thread(
-                analyse_file, path, settings.music_dir_path, track_id, covers
+                finish_analysis, path, settings.music_dir_path, track_id, covers, measurement
             )
             if write_lock and findings.tags_rewritten:
                 await write_lock.record_content(track.file_path, findings.content_hash)
@@ -171,7 +213,6 @@ async def _analyse_in_turn(
         covers=covers,
         track_id=track_id,
         expected=expected,
-        duration=duration,
         findings=findings,
     )
 
@@ -193,16 +234,32 @@ async def _unless_current(
     return None
 
 
-async def _probe(path: Path, relative_path: str) -> float:
-    """ffprobe duration; a vanished file is named as such rather than by ffprobe's wording."""
-    if not await asyncio.to_thread(path.is_file):
+def measure_file(path: Path, relative_path: str) -> Measurement:
+    """Read the file once; ffprobe only if mutagen cannot measure it (blocking).
+
+    A file that is not readable audio raises `TrackAnalysisError` with ffprobe's wording
+    (what users and the recorded contract see); a vanished file is named as such.
+    """
+    if not path.is_file():
         raise TrackAnalysisError(_missing_message(relative_path))
     try:
-        return await probe_duration(path, display_name=relative_path)
+        reading: AudioReading | None = read_audio(path)
+    except (FileNotFoundError, NotAFileError) as exc:
+        raise TrackAnalysisError(_missing_message(relative_path)) from exc
+    except OSError:
+        reading = None  # unreadable here (permissions...): ffprobe's message will say why
+    if reading is not None and reading.duration is not None:
+        return Measurement(reading, reading.duration, DurationReader.MUTAGEN)
+    try:
+        duration = probe_duration_blocking(path, display_name=relative_path)
     except AudioProbeError as exc:
-        if not await asyncio.to_thread(path.is_file):
+        if not path.is_file():
             raise TrackAnalysisError(_missing_message(relative_path)) from exc
         raise TrackAnalysisError(str(exc)) from exc
+    if reading is not None:
+        logger.info("%s measured by the fallback: %s", relative_path, reading.unmeasured_reason)
+    reader = DurationReader.FFPROBE if resolve_ffprobe() else DurationReader.MUTAGEN
+    return Measurement(reading, duration, reader)
 
 
 def _missing_message(relative_path: str) -> str:
@@ -210,50 +267,100 @@ def _missing_message(relative_path: str) -> str:
 
 
 def analyse_file(path: Path, music_root: Path, track_id: int, covers: CoverStore) -> FileFindings:
-    """The blocking part: normalise tags, store or clear the cover, re-read what is now there.
+    """The whole blocking analysis in one call (for a worker process): measure, then finish."""
+    measurement = measure_file(path, path.relative_to(music_root).as_posix())
+    return finish_analysis(path, music_root, track_id, covers, measurement)
 
-    A tag that cannot be rewritten (read-only library) or a broken embedded image only costs
-    that feature: the track still plays, so neither turns it into an ERROR.
+
+def finish_analysis(
+    path: Path, music_root: Path, track_id: int, covers: CoverStore, measurement: Measurement
+) -> FileFindings:
+    """Normalise tags, store or clear the cover, and say what the file now is (blocking).
+
+    Works on the parse `measure_file` made, unless the file changed since (then it parses
+    again). A tag that cannot be rewritten (read-only library) or a broken embedded image only
+    costs that feature: the track still plays, so neither turns it into an ERROR.
     """
     relative_path = path.relative_to(music_root).as_posix()
-    try:
-        tags_rewritten = normalise_tags(path)
-    except TagNormalisationError as exc:
-        logger.warning("tags of %s left as they are: %s", relative_path, exc)
-        tags_rewritten = False
-    try:
-        image = extract_embedded_cover(path)
-    except FileNotFoundError as exc:
-        raise TrackAnalysisError(_missing_message(relative_path)) from exc
-    except UnreadableAudioError as exc:
-        logger.warning("no cover read from %s: %s", relative_path, exc)
-        image = None
-    has_cover = False
+    reading = _current_reading(path, relative_path, measurement.reading)
+    audio = reading.audio if reading is not None else None
+    tags_rewritten = False
+    if audio is None:
+        reason = reading.unmeasured_reason if reading is not None else "file not readable"
+        logger.warning("no tags or cover read from %s: %s", relative_path, reason)
+    else:
+        try:
+            tags_rewritten = normalise_parsed_tags(audio, path)
+        except TagNormalisationError as exc:
+            logger.warning("tags of %s left as they are: %s", relative_path, exc)
+    image = cover_of(audio, relative_path)
+    has_cover = cover_encoded = False
     if image is not None:
         try:
-            covers.save(track_id, image)
+            cover_encoded = covers.save(track_id, image)
             has_cover = True
         except CoverImageError as exc:
             logger.warning("embedded cover of %s ignored: %s", relative_path, exc)
     if not has_cover:
         covers.delete(track_id)
-    try:
+    if tags_rewritten or reading is None:
         # Tags, fingerprint and mtime as they are after our own rewrite: the watcher's echo
-        # of that rewrite then finds the hash it already knows, and a file replaced behind
-        # the watcher's back (then requeued) shows its own title and artist.
+        # of that rewrite then finds the hash it already knows.
+        title, artist, content_hash, mtime = _read_again(path, music_root, relative_path)
+    else:
+        title, artist = _title_and_artist(path, reading)
+        content_hash, mtime = reading.content_hash, reading.mtime
+    return FileFindings(
+        duration=measurement.duration,
+        reader=measurement.reader,
+        cover_encoded=cover_encoded,
+        has_cover=has_cover,
+        content_hash=content_hash,
+        file_mtime=mtime,
+        tags_rewritten=tags_rewritten,
+        title=title,
+        artist=artist,
+    )
+
+
+def _current_reading(
+    path: Path, relative_path: str, reading: AudioReading | None
+) -> AudioReading | None:
+    """`reading` if the file is still the one it read, else a fresh parse."""
+    try:
+        status = path.stat()
+        if reading is not None and (status.st_ino, status.st_size, status.st_mtime) == (
+            reading.inode,
+            reading.size,
+            reading.mtime,
+        ):
+            return reading
+        return read_audio(path)
+    except (FileNotFoundError, NotAFileError) as exc:
+        raise TrackAnalysisError(_missing_message(relative_path)) from exc
+
+
+def _title_and_artist(path: Path, reading: AudioReading) -> tuple[str, str | None]:
+    """The tags' title and artist, completed from the file name as read_fast_metadata does."""
+    title, artist = reading.title, reading.artist
+    if title is None or artist is None:
+        guessed_title, guessed_artist = title_and_artist_from_filename(path)
+        title = title or guessed_title
+        artist = artist or guessed_artist
+    return title, artist
+
+
+def _read_again(
+    path: Path, music_root: Path, relative_path: str
+) -> tuple[str, str | None, str, float]:
+    """(title, artist, fingerprint, mtime) read afresh, after a rewrite of the tags."""
+    try:
         now = read_fast_metadata(path, music_root)
     except FileNotFoundError as exc:
         raise TrackAnalysisError(_missing_message(relative_path)) from exc
     except (EmptyAudioFileError, NotARegularFileError) as exc:
         raise TrackAnalysisError(str(exc)) from exc
-    return FileFindings(
-        has_cover=has_cover,
-        content_hash=now.content_hash,
-        file_mtime=now.mtime,
-        tags_rewritten=tags_rewritten,
-        title=now.title,
-        artist=now.artist,
-    )
+    return now.title, now.artist, now.content_hash, now.mtime
 
 
 async def _record_complete(
@@ -262,7 +369,6 @@ async def _record_complete(
     covers: CoverStore,
     track_id: int,
     expected: int,
-    duration: float,
     findings: FileFindings,
 ) -> AnalysisResult:
     """mark_complete, kept only if the revision is still `expected` in the same transaction."""
@@ -272,7 +378,7 @@ async def _record_complete(
             # The UPDATE comes first so the check below runs under SQLite's write lock.
             await repo.mark_complete(
                 track_id,
-                duration=duration,
+                duration=findings.duration,
                 has_cover=findings.has_cover,
                 content_hash=findings.content_hash,
                 file_mtime=findings.file_mtime,
@@ -284,7 +390,7 @@ async def _record_complete(
                 raise _SupersededError
     except _SupersededError:
         return await _after_superseded(database, covers, track_id)
-    return AnalysisResult(track_id, AnalysisOutcome.COMPLETE, track, None)
+    return AnalysisResult(track_id, AnalysisOutcome.COMPLETE, track, None, findings)
 
 
 async def _record_error(

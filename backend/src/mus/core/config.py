@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     """Worker processes `mus run` (and the containers) start: one per core by default, since
     one process runs its jobs on one core (the GIL)."""
     worker_grace_seconds: int = Field(default=20, ge=0, validation_alias="MUS_WORKER_GRACE_SECONDS")
+    scan_processes: int = Field(default=0, ge=0, validation_alias="MUS_SCAN_PROCESSES")
+    """Processes `mus scan` analyses in (0: one per core); 1 keeps it in the calling process."""
     reconcile_seconds: float = Field(default=10.0, ge=0, validation_alias="MUS_RECONCILE_SECONDS")
     """How often the api looks for PENDING tracks no job is coming for (0: never)."""
     max_prune_share: float = Field(default=0.5, ge=0, le=1, validation_alias="MUS_MAX_PRUNE_SHARE")

@@ -1,10 +1,14 @@
-"""Covers are stored as two WebP files of the right sizes, atomically, and refused when broken."""
+"""Covers are stored as two WebP files of the right sizes, atomically, and refused when broken;
+each distinct image is encoded once and shared by hard links, counted by the link count."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,16 @@ from PIL import Image
 from mus.adapters.scanner.cover_store import CoverImageError, CoverStore
 from mus.demo.audio_generator import cover_image_bytes
 from mus.demo.audio_spec import CoverSpec
+
+
+def files_under(folder: Path) -> list[str]:
+    """Every file below `folder`, as sorted relative paths (temp files included)."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def store_names(image: bytes) -> list[str]:
+    digest = hashlib.sha256(image).hexdigest()
+    return [f"by-hash/{digest}_original.webp", f"by-hash/{digest}_small.webp"]
 
 
 def read_webp(path: Path) -> Image.Image:
@@ -83,13 +97,14 @@ def test_exif_rotation_is_applied(tmp_path: Path) -> None:
 )
 def test_invalid_bytes_raise_and_keep_the_previous_cover(tmp_path: Path, bad: bytes) -> None:
     store = CoverStore(tmp_path)
-    store.save(5, cover_image_bytes(CoverSpec(width=40, height=40)))
+    good = cover_image_bytes(CoverSpec(width=40, height=40))
+    store.save(5, good)
     before = {size: store.path(5, size).read_bytes() for size in ("original", "small")}
     with pytest.raises(CoverImageError, match="cover image") as caught:
         store.save(5, bad)
     assert "0x" not in str(caught.value)
     assert {size: store.path(5, size).read_bytes() for size in ("original", "small")} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["5_original.webp", "5_small.webp"]
+    assert files_under(tmp_path) == ["5_original.webp", "5_small.webp", *store_names(good)]
 
 
 def test_truncated_jpeg_is_refused(tmp_path: Path) -> None:
@@ -104,9 +119,15 @@ def test_truncated_jpeg_is_refused(tmp_path: Path) -> None:
 def test_save_replaces_and_leaves_no_temp_files(tmp_path: Path) -> None:
     store = CoverStore(tmp_path / "nested" / "covers")
     store.save(8, cover_image_bytes(CoverSpec(width=300, height=300)))
-    store.save(8, cover_image_bytes(CoverSpec(width=90, height=30)))
+    replacement = cover_image_bytes(CoverSpec(width=90, height=30))
+    store.save(8, replacement)
     assert read_webp(store.path(8, "original")).size == (90, 30)
-    assert sorted(p.name for p in store.covers_dir.iterdir()) == ["8_original.webp", "8_small.webp"]
+    # The first image's store entry went with its last reference.
+    assert files_under(store.covers_dir) == [
+        "8_original.webp",
+        "8_small.webp",
+        *store_names(replacement),
+    ]
 
 
 def test_delete_removes_both_and_tolerates_absence(tmp_path: Path) -> None:
@@ -164,3 +185,91 @@ def test_unusual_colour_modes_are_stored(tmp_path: Path, mode: str) -> None:
     stored = read_webp(store.path(13, "original"))
     assert stored.size == (50, 30)
     assert stored.mode == ("RGBA" if mode == "LA" else "RGB")
+
+
+def test_a_shared_image_is_encoded_once_and_both_tracks_link_the_same_files(
+    tmp_path: Path,
+) -> None:
+    store = CoverStore(tmp_path)
+    image = cover_image_bytes(CoverSpec(width=300, height=300, seed=3))
+    assert store.save(1, image) is True
+    assert store.save(2, image) is False  # found in the store: no encode
+    assert store.save(2, image) is False  # analysing again changes nothing
+    for size, stored in zip(("original", "small"), store_names(image), strict=True):
+        first, second = store.path(1, size).stat(), store.path(2, size).stat()  # type: ignore[arg-type]
+        entry = (tmp_path / stored).stat()
+        assert first.st_ino == second.st_ino == entry.st_ino
+        assert entry.st_nlink == 3  # the store's name and one per track
+    assert files_under(tmp_path) == sorted(
+        ["1_original.webp", "1_small.webp", "2_original.webp", "2_small.webp", *store_names(image)]
+    )
+
+
+def test_deleting_one_track_keeps_the_other_and_the_last_delete_empties_the_store(
+    tmp_path: Path,
+) -> None:
+    store = CoverStore(tmp_path)
+    image = cover_image_bytes(CoverSpec(width=200, height=200, seed=4))
+    store.save(1, image)
+    store.save(2, image)
+    served_before = store.path(2, "original").read_bytes()
+    store.delete(1)
+    assert not store.exists(1)
+    assert store.exists(2)
+    assert store.path(2, "original").read_bytes() == served_before
+    assert files_under(tmp_path) == sorted(["2_original.webp", "2_small.webp", *store_names(image)])
+    store.delete(2)
+    assert files_under(tmp_path) == []
+
+
+def test_a_cover_of_the_old_one_file_per_track_layout_is_replaced_and_deleted(
+    tmp_path: Path,
+) -> None:
+    store = CoverStore(tmp_path)
+    for size in ("original", "small"):
+        store.path(3, size).write_bytes(b"an old cover, written before the store existed")  # type: ignore[arg-type]
+    image = cover_image_bytes(CoverSpec(width=64, height=64))
+    store.save(3, image)
+    assert read_webp(store.path(3, "small")).size == (64, 64)
+    store.delete(3)
+    assert files_under(tmp_path) == []
+
+
+def test_saves_and_deletes_racing_on_one_image_never_leave_a_track_without_its_cover(
+    tmp_path: Path,
+) -> None:
+    """Real threads on a real folder: the kept track is re-saved while three others keep
+    linking and dropping the same image (so its store entry keeps losing its last other
+    reference). Each save must leave the kept track with readable covers, and at the end the
+    store holds nothing but what the kept track uses."""
+    store = CoverStore(tmp_path)
+    image = cover_image_bytes(CoverSpec(width=120, height=120, seed=5))
+    rounds = 150
+    start = threading.Barrier(4)
+    missing: list[int] = []
+
+    def keep(track_id: int) -> None:
+        start.wait()
+        for round_number in range(rounds):
+            store.save(track_id, image)
+            for size in ("original", "small"):
+                try:
+                    read_webp(store.path(track_id, size)).load()  # type: ignore[arg-type]
+                except FileNotFoundError:
+                    missing.append(round_number)
+
+    def churn(track_id: int) -> None:
+        start.wait()
+        for _ in range(rounds):
+            store.save(track_id, image)
+            store.delete(track_id)
+
+    with ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(keep, 1), *(pool.submit(churn, i) for i in (2, 3, 4))]:
+            future.result()
+    assert missing == []
+    assert store.exists(1)
+    leftovers = [name for name in files_under(tmp_path) if not name.startswith("1_")]
+    assert set(leftovers) <= set(store_names(image))  # no temp files, no other tracks
+    store.delete(1)
+    assert files_under(tmp_path) == []

@@ -152,3 +152,22 @@ async def test_missing_cover_and_bad_size(api: Api) -> None:
     assert none.status_code == 404
     assert none.json() == {"detail": f"track {track.id} has no small cover"}
     assert (await api.client.get(f"/tracks/{track.id}/covers/huge")).status_code == 422
+
+
+async def test_a_shared_cover_is_still_served_after_the_other_track_lost_it(api: Api) -> None:
+    cover = CoverSpec(width=320, height=320, seed=12)
+    first = await api.add_track(AudioSpec("a/1.mp3", "mp3", title="One", cover=cover))
+    second = await api.add_track(AudioSpec("a/2.flac", "flac", title="Two", cover=cover))
+    image = cover_image_bytes(cover)
+    api.state.covers.save(first.id, image)
+    api.state.covers.save(second.id, image)
+    before = await api.client.get(f"/tracks/{second.id}/covers/original")
+    api.state.covers.delete(first.id)  # what every deletion path calls
+    gone = await api.client.get(f"/tracks/{first.id}/covers/original")
+    assert gone.status_code == 404
+    for size in ("original", "small"):
+        response = await api.client.get(f"/tracks/{second.id}/covers/{size}")
+        assert response.status_code == 200
+        assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WEBP"
+    after = await api.client.get(f"/tracks/{second.id}/covers/original")
+    assert after.content == before.content

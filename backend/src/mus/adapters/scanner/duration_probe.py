@@ -1,7 +1,9 @@
-"""Accurate track duration: ffprobe reads the container, mutagen stands in when ffprobe is absent.
+"""ffprobe's duration, for the files the in-process reader (audio_reading) cannot measure.
 
-ffprobe is the source of truth because it decodes every supported format the same way the
-browser will; mutagen's header arithmetic can be off for VBR files without a Xing header.
+Slow analysis measures with mutagen first (one parse, no subprocess: ffprobe's start-up alone
+cost ~120 ms a file); ffprobe is the fallback because it decodes every supported format the
+way the browser will, and its error messages are what a user sees for a broken file. When
+ffprobe is absent, mutagen's reading (or its reason for having none) is all there is.
 """
 
 # mutagen ships without annotations for `File`.
@@ -10,7 +12,6 @@ browser will; mutagen's header arithmetic can be off for VBR files without a Xin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import mutagen
@@ -80,51 +82,60 @@ async def probe_duration(
     `display_name` names the file in error messages (default: its file name), so messages
     stay the same wherever the library is mounted.
     """
+    return await asyncio.to_thread(
+        probe_duration_blocking,
+        path,
+        ffprobe_path=ffprobe_path,
+        timeout_seconds=timeout_seconds,
+        display_name=display_name,
+    )
+
+
+def probe_duration_blocking(
+    path: Path,
+    *,
+    ffprobe_path: str | None = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    display_name: str | None = None,
+) -> float:
+    """`probe_duration` for a worker thread or process: ffprobe, else mutagen if it is absent."""
     name = display_name or path.name
     binary = resolve_ffprobe(ffprobe_path)
     if binary is None:
         MISSING_FFPROBE_WARNING.emit(
             ffprobe_path or os.environ.get(FFPROBE_PATH_ENV) or DEFAULT_FFPROBE
         )
-        return await asyncio.to_thread(mutagen_duration, path, name)
-    return await ffprobe_duration(binary, path, name, timeout_seconds)
+        return mutagen_duration(path, name)
+    return ffprobe_duration(binary, path, name, timeout_seconds)
 
 
-async def ffprobe_duration(binary: str, path: Path, name: str, timeout_seconds: float) -> float:
+def ffprobe_duration(binary: str, path: Path, name: str, timeout_seconds: float) -> float:
     """Run ffprobe on one file with a deadline; its failures become `AudioProbeError`."""
     # "file:" keeps a name like "a:b.mp3" or "-x.mp3" from reading as a protocol or option.
     target = f"file:{path}"
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        "-v",
-        "error",
-        "-show_entries",
-        "format=duration",
-        "-of",
-        "json",
-        target,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    command = [binary, "-v", "error", "-show_entries", "format=duration", "-of", "json", target]
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout_seconds)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
+        completed = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout_seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        # subprocess.run has killed and reaped ffprobe already.
         raise AudioProbeError(
             f"ffprobe could not read '{name}': no answer within {timeout_seconds:g} s"
         ) from None
-    if process.returncode is not None and process.returncode < 0:
+    if completed.returncode < 0:
         # Killed by a signal: a crash (or the OOM killer), not something the file said.
         raise AudioProbeError(
-            f"ffprobe could not read '{name}': it crashed ({signal_name(-process.returncode)})"
+            f"ffprobe could not read '{name}': it crashed ({signal_name(-completed.returncode)})"
         )
-    if process.returncode != 0:
-        reason = condense_ffprobe_errors(stderr.decode("utf-8", "replace"), target)
+    if completed.returncode != 0:
+        reason = condense_ffprobe_errors(completed.stderr.decode("utf-8", "replace"), target)
         raise AudioProbeError(f"ffprobe could not read '{name}': {reason}")
-    return parse_ffprobe_duration(stdout, name)
+    return parse_ffprobe_duration(completed.stdout, name)
 
 
 def signal_name(number: int) -> str:

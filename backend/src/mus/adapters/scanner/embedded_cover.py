@@ -43,6 +43,14 @@ def extract_embedded_cover(path: Path) -> bytes | None:
         if isinstance(exc.__context__, FileNotFoundError):
             raise FileNotFoundError(f"no such file: '{path.name}'") from exc
         raise UnreadableAudioError(f"cannot read tags of '{path.name}': {exc}") from exc
+    return cover_of(audio, path.name)
+
+
+def cover_of(audio: Any, name: str) -> bytes | None:
+    """The front cover (else the first picture) of an already parsed file, or None.
+
+    `audio` is what `mutagen.File` returned (None included); `name` labels log lines.
+    """
     if audio is None:
         return None
     tags = getattr(audio, "tags", None)
@@ -55,24 +63,24 @@ def extract_embedded_cover(path: Path) -> bytes | None:
     elif getattr(audio, "pictures", None):
         pictures = [(int(picture.type), bytes(picture.data)) for picture in audio.pictures]
     elif tags is not None and hasattr(tags, "get"):
-        pictures = list(_vorbis_pictures(tags, path))
+        pictures = list(_vorbis_pictures(tags, name))
     return _choose(pictures)
 
 
-def _vorbis_pictures(tags: Any, path: Path) -> Iterable[tuple[int | None, bytes]]:
+def _vorbis_pictures(tags: Any, name: str) -> Iterable[tuple[int | None, bytes]]:
     """Pictures of a Vorbis comment: base64 FLAC picture blocks, or the legacy raw COVERART."""
     for encoded in tags.get("metadata_block_picture", []):
         try:
             picture = Picture(base64.b64decode(encoded, validate=False))
         except Exception as exc:  # any malformed block is skipped, whatever mutagen raises
-            logger.info("skipping a malformed picture block in %s: %s", path.name, exc)
+            logger.info("skipping a malformed picture block in %s: %s", name, exc)
             continue
         yield int(picture.type), bytes(picture.data)
     for encoded in tags.get("coverart", []):
         try:
             yield None, base64.b64decode(encoded, validate=False)
         except (binascii.Error, ValueError) as exc:
-            logger.info("skipping a malformed COVERART field in %s: %s", path.name, exc)
+            logger.info("skipping a malformed COVERART field in %s: %s", name, exc)
 
 
 def _choose(pictures: list[tuple[int | None, bytes]]) -> bytes | None:

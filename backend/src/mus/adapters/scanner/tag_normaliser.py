@@ -11,9 +11,11 @@ v2.3 has no UTF-8, so mutagen stores non-Latin-1 text as UTF-16: no character is
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import mutagen
 from mutagen.id3 import ID3, Encoding, ID3NoHeaderError
+from mutagen.mp3 import MP3
 
 ID3_V23 = (2, 3, 0)
 # v2.4-only sort-order frames that v2.3 readers (iTunes, foobar2000, Picard) accept anyway;
@@ -40,6 +42,25 @@ def normalise_tags(path: Path) -> bool:
     except Exception as exc:
         # mutagen raises its own errors and, on some garbage, plain struct/index errors.
         raise TagNormalisationError(f"cannot read the ID3 tag of '{path.name}': {exc}") from exc
+    return _rewrite_if_needed(tags, path)
+
+
+def normalise_parsed_tags(audio: Any, path: Path) -> bool:
+    """`normalise_tags` on a file already parsed by `mutagen.File` (no second parse).
+
+    Only an MP3 with an ID3v2 tag at its start qualifies, as in `normalise_tags`: an ID3
+    chunk inside a WAV (or an MP3 name on another format) is left alone.
+    """
+    if path.suffix.lower() != ".mp3" or not isinstance(audio, MP3):
+        return False
+    tags = audio.tags
+    if not isinstance(tags, ID3):
+        return False
+    return _rewrite_if_needed(tags, path)
+
+
+def _rewrite_if_needed(tags: ID3, path: Path) -> bool:
+    """Save `tags` (read from `path`) as v2.3 unless they already are clean v2.3."""
     if tags.version[0] != 2 or not needs_rewrite(tags):
         return False
     kept = [frame for key in KEPT_SORT_FRAMES for frame in tags.getall(key)]

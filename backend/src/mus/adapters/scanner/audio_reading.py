@@ -1,0 +1,184 @@
+"""One open and one mutagen parse of an audio file: everything slow analysis reads from it.
+
+Slow analysis used to parse each file four times (ffprobe, the tag normaliser, the cover
+reader, the fast-metadata re-read). This reads duration, codec, bitrate, title, artist,
+fingerprint and the parsed tags once; the cover reader and the tag normaliser then work on
+the parsed object. A file mutagen cannot measure keeps `duration` None with the reason, and
+the caller asks ffprobe (see duration_probe).
+
+mutagen versus ffprobe on every format the generator makes (1, 2 and 3 s, tagged and not,
+measured 2026-12-02): identical to ffprobe's microsecond once rounded to it, which is done
+here. mp3 (LAME "Info" header), flac, ogg and wav agree as read; m4a did not (mutagen's media
+duration is 23.2 ms longer: the AAC priming samples), so m4a takes the movie header's
+duration, which honours the edit list as ffprobe does. An MP3 without a Xing/VBRI header has
+its length estimated from the first frame's bitrate (wrong for VBR): that one goes to ffprobe.
+"""
+
+# mutagen ships partial annotations (untyped `File` and info classes).
+# mypy: disable-error-code="no-untyped-call"
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mutagen
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3, BitrateMode
+from mutagen.mp4 import MP4, MP4Tags
+from mutagen.mp4._atom import Atoms
+
+from mus.adapters.scanner.fingerprint import fingerprint_open_file
+
+# ffprobe prints durations to the microsecond; stored durations keep that precision.
+MICROSECOND_DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class AudioReading:
+    """What one parse found; `audio` is mutagen's object (None when it could not parse)."""
+
+    audio: Any
+    duration: float | None
+    unmeasured_reason: str | None
+    codec: str | None
+    bitrate: int | None
+    title: str | None
+    artist: str | None
+    size: int
+    mtime: float
+    inode: int
+    content_hash: str
+
+
+class NotAFileError(Exception):
+    """The path is gone or is not a regular file (a FIFO would block the read)."""
+
+
+def read_audio(path: Path) -> AudioReading:
+    """Open, fstat, fingerprint and parse `path` once; a parse failure is data, not an error.
+
+    Raises FileNotFoundError when the file is gone and `NotAFileError` for a non-regular file.
+    """
+    # O_NONBLOCK (hence open(), not Path.open): a FIFO would otherwise block the open forever.
+    with open(path, "rb", opener=_open_non_blocking) as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise NotAFileError(f"{path.name} is not a regular file")
+        content_hash = fingerprint_open_file(file, status.st_size)
+        file.seek(0)
+        audio, failure = _parse(file)
+        duration, reason = _duration(audio, failure)
+        if duration is not None and isinstance(audio, MP4):
+            duration = _mp4_movie_duration(file) or duration
+    title, artist = _title_and_artist(audio)
+    info = getattr(audio, "info", None)
+    bitrate = getattr(info, "bitrate", None)
+    return AudioReading(
+        audio=audio,
+        duration=duration,
+        unmeasured_reason=reason,
+        codec=_codec(audio),
+        bitrate=bitrate if isinstance(bitrate, int) and bitrate > 0 else None,
+        title=title,
+        artist=artist,
+        size=status.st_size,
+        mtime=status.st_mtime,
+        inode=status.st_ino,
+        content_hash=content_hash,
+    )
+
+
+def _open_non_blocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _parse(file: Any) -> tuple[Any, str | None]:
+    """(mutagen object, None) or (None, why not); never raises for a file's content."""
+    try:
+        audio = mutagen.File(file)
+    except Exception as exc:
+        # mutagen raises its own errors and, on some garbage, plain struct/index errors.
+        return None, str(exc) or type(exc).__name__
+    if audio is None:
+        return None, "not a recognised audio file"
+    return audio, None
+
+
+def _duration(audio: Any, failure: str | None) -> tuple[float | None, str | None]:
+    """(seconds, None) when mutagen's length can be trusted, else (None, the reason)."""
+    if audio is None:
+        return None, failure
+    info = getattr(audio, "info", None)
+    length = getattr(info, "length", None)
+    if not isinstance(length, int | float) or not math.isfinite(length) or length <= 0:
+        return None, f"no valid length ({length!r})"
+    estimated = getattr(info, "bitrate_mode", None) is BitrateMode.UNKNOWN
+    if isinstance(audio, MP3) and (getattr(info, "sketchy", False) or estimated):
+        return None, "mp3 without a Xing/VBRI header: length would be a bitrate estimate"
+    return round(float(length), MICROSECOND_DIGITS), None
+
+
+def _mp4_movie_duration(file: Any) -> float | None:
+    """The movie header's duration, which honours the edit list (encoder priming cut).
+
+    mutagen reports the audio track's media duration, 1024 priming samples (23 ms at
+    44.1 kHz) longer than what plays; ffprobe and players use the movie's. None if unreadable.
+    """
+    try:
+        file.seek(0)
+        atoms = Atoms(file)
+        ok, data = atoms.path(b"moov", b"mvhd")[-1].read(file)
+        if not ok:
+            return None
+        if data[0] == 1:
+            timescale, duration = struct.unpack(">IQ", data[20:32])
+        else:
+            timescale, duration = struct.unpack(">II", data[12:20])
+    except Exception:
+        # A damaged header only costs the refinement: mutagen's own length stands.
+        return None
+    if timescale <= 0 or duration <= 0:
+        return None
+    return round(float(duration) / float(timescale), MICROSECOND_DIGITS)
+
+
+def _codec(audio: Any) -> str | None:
+    """A short codec name: mp4's own codec string, else the mutagen type's name."""
+    if audio is None:
+        return None
+    codec = getattr(getattr(audio, "info", None), "codec", None)
+    return codec if isinstance(codec, str) and codec else type(audio).__name__.lower()
+
+
+def _title_and_artist(audio: Any) -> tuple[str | None, str | None]:
+    """Title and artist as read_fast_metadata reads them (its "easy" keys, by frame here)."""
+    tags = getattr(audio, "tags", None)
+    if tags is None:
+        return None, None
+    if isinstance(tags, ID3):
+        id3: Any = tags
+        return (
+            _first_text(text for frame in id3.getall("TIT2") for text in frame.text),
+            _first_text(text for frame in id3.getall("TPE1") for text in frame.text),
+        )
+    if isinstance(tags, MP4Tags):
+        return _first_text(tags.get("\xa9nam") or ()), _first_text(tags.get("\xa9ART") or ())
+    if not hasattr(tags, "get"):
+        return None, None
+    return _first_text(tags.get("title") or ()), _first_text(tags.get("artist") or ())
+
+
+def _first_text(values: Iterable[Any]) -> str | None:
+    """The first non-blank text among a tag's values (multi-valued tags keep only the first)."""
+    for value in values:
+        cleaned = str(value).replace("\x00", "").strip()
+        if cleaned:
+            return cleaned
+    return None
