@@ -36,8 +36,10 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
 
-PROCESS_POOL_THRESHOLD = 1000
-"""Files to read from which worker processes pay for their start-up (see scan_bench)."""
+PROCESS_POOL_THRESHOLD = 4000
+"""Files to read from which worker processes pay for their start-up. Measured with
+scan_bench on 2 busy cores: 2,000 new files 1,919 files/s in threads, 642 with processes;
+10,000 new files 1,451 in threads, 2,221 with processes."""
 
 
 @dataclass(frozen=True, slots=True)
