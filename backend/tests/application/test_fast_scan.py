@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import sqlite3
 import threading
@@ -187,6 +188,8 @@ def test_unreadable_folder_and_file_keep_their_rows_while_deleted_ones_go(
     (data / "mus.db").chmod(0o666)
     (root / "deleted.wav").unlink()
     (root / "locked").chmod(0)
+    # A rescan trusts an unchanged stat without opening the file: touched, it must be read.
+    os.utime(root / "secret.ogg", (1_000_000, 1_000_000))
     (root / "secret.ogg").chmod(0)
 
     report = run_unprivileged(lambda: asyncio.run(scan()))
@@ -401,3 +404,140 @@ async def test_the_share_is_a_setting(scan_library_root: Path, scan_database: Da
         path.unlink()
     report = await fast_scan(scan_database, root, max_prune_share=1.0)
     assert (report.pruned, report.prune_refused) == (2, 0)
+
+
+def test_unchanged_rescan_opens_no_file(
+    shared_scan_dir: Path, run_unprivileged: RunUnprivileged
+) -> None:
+    """Every file made unreadable (not un-stat-able): a stat-only rescan still trusts all."""
+    root = shared_scan_dir / "music"
+    data = shared_scan_dir / "data"
+    data.mkdir()
+    data.chmod(0o777)
+    paths = generate_library(root, 40, seed=11)
+    url = f"sqlite+aiosqlite:///{data / 'mus.db'}"
+
+    async def scan(*, full: bool = False) -> FastScanReport:
+        database = Database(url)
+        try:
+            await database.create_tables()
+            return await fast_scan(database, root, full=full)
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(scan()).inserted == 40
+    (data / "mus.db").chmod(0o666)
+    for path in paths:
+        path.chmod(0)
+
+    report = run_unprivileged(lambda: asyncio.run(scan()))
+    forced = run_unprivileged(lambda: asyncio.run(scan(full=True)))
+
+    assert (report.found, report.unchanged, report.read, report.failures) == (40, 40, 0, ())
+    assert report.pruned == 0
+    # The control: reading them really is denied, so the rescan above opened none.
+    assert (forced.read, forced.unchanged, forced.pruned) == (40, 0, 0)
+    assert set(failures_by_path(forced).values()) == {"unreadable: Permission denied"}
+
+
+async def test_a_file_whose_size_mtime_or_inode_differs_is_read_again(
+    scan_library_root: Path, scan_database: Database
+) -> None:
+    root = scan_library_root
+    for name in ["size.mp3", "mtime.flac", "inode.ogg", "same.m4a"]:
+        write_audio(AudioSpec(name, name.rsplit(".", 1)[1], title=name), root)
+    await fast_scan(scan_database, root)
+    before = await tracks_by_path(scan_database)
+
+    def keep_mtime(path: Path, change: Callable[[], None]) -> None:
+        status = path.stat()
+        change()
+        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+    size = root / "size.mp3"
+    keep_mtime(size, lambda: size.write_bytes(size.read_bytes() + b"\0" * 128))
+    os.utime(root / "mtime.flac", (1_000_000, 1_000_000))
+    inode = root / "inode.ogg"
+    copy = root / ".inode.ogg.new"
+    copy.write_bytes(inode.read_bytes())
+    os.utime(copy, ns=(inode.stat().st_atime_ns, inode.stat().st_mtime_ns))
+    copy.replace(inode)
+
+    report = await fast_scan(scan_database, root)
+
+    after = await tracks_by_path(scan_database)
+    assert (report.found, report.read, report.changed, report.unchanged) == (4, 3, 1, 3)
+    assert after["size.mp3"].content_hash != before["size.mp3"].content_hash
+    assert after["size.mp3"].processing_status == ProcessingStatus.PENDING
+    assert after["mtime.flac"].file_mtime == 1_000_000
+    assert after["mtime.flac"].content_hash == before["mtime.flac"].content_hash
+    assert after["inode.ogg"].inode == inode.stat().st_ino != before["inode.ogg"].inode
+    assert after["same.m4a"] == before["same.m4a"]
+
+    again = await fast_scan(scan_database, root)
+
+    assert (again.read, again.unchanged) == (0, 4)
+
+
+async def test_same_size_same_mtime_rewrite_is_trusted_unless_the_scan_is_full(
+    scan_library_root: Path, scan_database: Database
+) -> None:
+    """What stat-only trusts, written down: the watcher, not the rescan, sees such an edit."""
+    path = write_audio(AudioSpec("a.mp3", "mp3", title="Old"), scan_library_root)
+    await fast_scan(scan_database, scan_library_root)
+    status = path.stat()
+    content = bytearray(path.read_bytes())
+    content[-1] ^= 0xFF
+    path.write_bytes(bytes(content))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    before = (await tracks_by_path(scan_database))["a.mp3"]
+
+    trusted = await fast_scan(scan_database, scan_library_root)
+    full = await fast_scan(scan_database, scan_library_root, full=True)
+
+    assert (trusted.read, trusted.unchanged) == (0, 1)
+    assert (full.read, full.changed) == (1, 1)
+    assert (await tracks_by_path(scan_database))["a.mp3"].content_hash != before.content_hash
+
+
+async def test_reader_processes_index_what_threads_index(
+    scan_library_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mus.application.fast_scan.PROCESS_POOL_THRESHOLD", 50)
+    generate_library(scan_library_root, 300, seed=5)
+    rows: list[dict[str, tuple[object, ...]]] = []
+    reports: list[FastScanReport] = []
+
+    paused: list[bool] = []
+
+    def slow_consumer_once(_: int) -> None:
+        # Batches read meanwhile go to threads; this pause lets the workers start up.
+        if not paused:
+            paused.append(True)
+            time.sleep(3)
+
+    for processes in (2, 0):
+        paused.clear()
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / f'{processes}.db'}")
+        await database.create_tables()
+        try:
+            report = await fast_scan(
+                database,
+                scan_library_root,
+                processes=processes,
+                batch_size=20,
+                on_progress=slow_consumer_once,
+            )
+            tracks = await tracks_by_path(database)
+        finally:
+            await database.dispose()
+        reports.append(report)
+        assert (report.found, report.inserted, report.failures) == (300, 300, ())
+        rows.append(
+            {p: (t.title, t.artist, t.duration, t.content_hash, t.inode) for p, t in tracks.items()}
+        )
+
+    assert rows[0] == rows[1]
+    assert 0 < reports[0].read_in_processes < 300
+    assert reports[1].read_in_processes == 0
+    assert multiprocessing.active_children() == []

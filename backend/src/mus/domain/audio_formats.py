@@ -24,10 +24,15 @@ TEMPORARY_SUFFIXES: tuple[str, ...] = (".part", ".tmp", ".crdownload", ".swp", "
 
 def is_audio_path(path: PurePath) -> bool:
     """True for a supported audio extension that is not a hidden or temporary file."""
-    name = path.name
+    return is_audio_name(path.name)
+
+
+def is_audio_name(name: str) -> bool:
+    """`is_audio_path` on a bare file name: the walk asks it per entry, without a Path."""
     if name.startswith((".", "~$")) or name.endswith(TEMPORARY_SUFFIXES):
         return False
-    return path.suffix.lower() in AUDIO_EXTENSIONS
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in AUDIO_EXTENSIONS
 
 
 def audio_media_type(path: PurePath) -> str:

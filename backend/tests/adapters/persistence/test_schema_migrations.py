@@ -96,3 +96,33 @@ async def test_an_older_database_is_migrated_keeping_every_row_and_id(tmp_path: 
     assert "AUTOINCREMENT" in tables["tracks"]
     assert not [name for name in tables if name.startswith("_tracks")]
     assert {index.name for index in TrackRow.__table__.indexes} <= indexes
+
+
+async def test_a_database_without_file_sizes_gains_the_column_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    dialect = sqlite_dialect.dialect()  # type: ignore[no-untyped-call]
+    table_sql = str(CreateTable(TrackRow.__table__).compile(dialect=dialect))
+    without_size = "\n".join(line for line in table_sql.splitlines() if "file_size" not in line)
+    with sqlite3.connect(path) as connection:
+        connection.execute(without_size)
+        connection.execute(
+            "INSERT INTO tracks (id, file_path, title, has_cover, processing_status, revision, "
+            "added_at, updated_at) VALUES (7, 'old.mp3', 'Old', 0, 'COMPLETE', 2, "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    connection.close()
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await database.create_tables()
+        await database.create_tables()
+        async with database.session() as session:
+            index = await TrackRepository(session).scan_index()
+            track = await TrackRepository(session).get(7)
+    finally:
+        await database.dispose()
+
+    assert index["old.mp3"].track_id == 7
+    assert index["old.mp3"].size is None  # so its next scan reads the file once
+    assert track is not None and track.processing_status.value == "COMPLETE"

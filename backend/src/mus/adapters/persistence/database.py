@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from mus.adapters.persistence.models import Base
-from mus.adapters.persistence.schema_migrations import migrate_tracks_to_autoincrement
+from mus.adapters.persistence.schema_migrations import (
+    add_tracks_file_size,
+    migrate_tracks_to_autoincrement,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -51,6 +54,9 @@ class Database:
             try:
                 async with self.engine.begin() as conn:
                     await conn.run_sync(Base.metadata.create_all)
+                # Columns first: the rebuild copies every column the model names.
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(add_tracks_file_size)
                 async with self.engine.begin() as conn:
                     await conn.run_sync(migrate_tracks_to_autoincrement)
                 return

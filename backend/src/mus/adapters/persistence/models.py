@@ -40,6 +40,10 @@ class TrackRow(Base):
     inode: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     content_hash: Mapped[str | None] = mapped_column(String, nullable=True)
     file_mtime: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Size in bytes when the fast scan last read the file: with inode and mtime, what lets a
+    # rescan trust a row after one stat. Other writers may leave it stale: a mismatch only
+    # costs a re-read.
+    file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     processing_status: Mapped[str] = mapped_column(String, default="PENDING", index=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

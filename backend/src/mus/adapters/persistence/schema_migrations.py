@@ -61,3 +61,18 @@ def migrate_tracks_to_autoincrement(connection: Connection) -> bool:
     connection.execute(text(f'DROP TABLE "{_OLD_TRACKS}"'))
     logger.info("database: tracks now never reuse the id of a deleted track (AUTOINCREMENT)")
     return True
+
+
+def add_tracks_file_size(connection: Connection) -> bool:
+    """Add `tracks.file_size` (what a stat-only rescan compares) to an older database.
+
+    Rows get NULL: their next scan reads each file once and fills it in. Returns whether
+    it added the column.
+    """
+    connection.execute(text("UPDATE tracks SET id = id WHERE 0"))  # the write lock first
+    columns = {row[1] for row in connection.execute(text("PRAGMA table_info(tracks)"))}
+    if "file_size" in columns:
+        return False
+    connection.execute(text("ALTER TABLE tracks ADD COLUMN file_size INTEGER"))
+    logger.info("database: tracks now record file sizes (stat-only rescans)")
+    return True

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, or_, select, update
+from sqlalchemy import Select, Table, case, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -24,6 +24,16 @@ class UpsertOutcome:
     inserted: int
     changed: int
     unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedFile:
+    """What a rescan compares with one stat of the file: the row is trusted if all match."""
+
+    track_id: int
+    size: int | None
+    mtime: float | None
+    inode: int | None
 
 
 class TrackSort(StrEnum):
@@ -89,6 +99,42 @@ def to_track(row: TrackRow) -> Track:
     )
 
 
+def _upsert_fast_statement() -> Any:
+    """INSERT ... ON CONFLICT(file_path) DO UPDATE for fast metadata, run with many rows."""
+    table = Table(TrackRow.__tablename__, TrackRow.metadata)
+    stmt = sqlite_insert(table)
+    excluded = stmt.excluded
+    row = table.c
+    hash_changed = row.content_hash.is_distinct_from(excluded.content_hash)
+    return stmt.on_conflict_do_update(
+        index_elements=[row.file_path],
+        set_={
+            "title": case((hash_changed, excluded.title), else_=row.title),
+            "artist": case((hash_changed, excluded.artist), else_=row.artist),
+            "duration": case((hash_changed, excluded.duration), else_=row.duration),
+            "inode": excluded.inode,
+            "file_mtime": excluded.file_mtime,
+            "file_size": excluded.file_size,
+            "content_hash": excluded.content_hash,
+            "processing_status": case(
+                (hash_changed, ProcessingStatus.PENDING.value), else_=row.processing_status
+            ),
+            "last_error": case((hash_changed, None), else_=row.last_error),
+            "revision": case((hash_changed, row.revision + 1), else_=row.revision),
+            "updated_at": case((hash_changed, excluded.updated_at), else_=row.updated_at),
+        },
+        where=(
+            hash_changed
+            | row.inode.is_distinct_from(excluded.inode)
+            | row.file_mtime.is_distinct_from(excluded.file_mtime)
+            | row.file_size.is_distinct_from(excluded.file_size)
+        ),
+    )
+
+
+_UPSERT_FAST = _upsert_fast_statement()
+
+
 class TrackRepository:
     """Queries on `tracks` within one session (the caller owns the transaction)."""
 
@@ -146,6 +192,22 @@ class TrackRepository:
         result = await self.session.execute(select(TrackRow.file_path, TrackRow.id))
         return {row[0]: row[1] for row in result.all()}
 
+    async def scan_index(self) -> dict[str, IndexedFile]:
+        """Every indexed path with its id, size, mtime and inode, in one query (rescan)."""
+        result = await self.session.execute(
+            select(
+                TrackRow.file_path,
+                TrackRow.id,
+                TrackRow.file_size,
+                TrackRow.file_mtime,
+                TrackRow.inode,
+            )
+        )
+        return {
+            path: IndexedFile(track_id, size, mtime, inode)
+            for path, track_id, size, mtime, inode in result.all()
+        }
+
     async def upsert_fast(self, metadata: FastMetadata) -> tuple[Track, bool]:
         """Insert or refresh one track; returns it and whether its content is new or changed."""
         before = await self.get_by_path(metadata.file_path)
@@ -159,7 +221,8 @@ class TrackRepository:
         """One statement per batch: new paths inserted PENDING; a changed hash resets to PENDING.
 
         A row whose hash is unchanged keeps its status, title and covers, so a rescan
-        is idempotent and never undoes slow analysis.
+        is idempotent and never undoes slow analysis. The statement is the same for every
+        batch (the rows are its parameters), so it is compiled once, not per batch.
         """
         if not batch:
             return UpsertOutcome(0, 0, 0)
@@ -173,6 +236,7 @@ class TrackRepository:
                 "duration": m.duration,
                 "inode": m.inode,
                 "file_mtime": m.mtime,
+                "file_size": m.size,
                 "content_hash": m.content_hash,
                 "processing_status": ProcessingStatus.PENDING.value,
                 "revision": 0,
@@ -182,33 +246,7 @@ class TrackRepository:
             }
             for m in batch
         ]
-        stmt = sqlite_insert(TrackRow).values(values)
-        excluded = stmt.excluded
-        hash_changed = TrackRow.content_hash.is_distinct_from(excluded.content_hash)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[TrackRow.file_path],
-            set_={
-                "title": case((hash_changed, excluded.title), else_=TrackRow.title),
-                "artist": case((hash_changed, excluded.artist), else_=TrackRow.artist),
-                "duration": case((hash_changed, excluded.duration), else_=TrackRow.duration),
-                "inode": excluded.inode,
-                "file_mtime": excluded.file_mtime,
-                "content_hash": excluded.content_hash,
-                "processing_status": case(
-                    (hash_changed, ProcessingStatus.PENDING.value),
-                    else_=TrackRow.processing_status,
-                ),
-                "last_error": case((hash_changed, None), else_=TrackRow.last_error),
-                "revision": case((hash_changed, TrackRow.revision + 1), else_=TrackRow.revision),
-                "updated_at": case((hash_changed, excluded.updated_at), else_=TrackRow.updated_at),
-            },
-            where=(
-                hash_changed
-                | TrackRow.inode.is_distinct_from(excluded.inode)
-                | TrackRow.file_mtime.is_distinct_from(excluded.file_mtime)
-            ),
-        )
-        await self.session.execute(stmt)
+        await self.session.execute(_UPSERT_FAST, values)
         inserted = sum(1 for m in batch if m.file_path not in existing)
         changed = sum(
             1 for m in batch if m.file_path in existing and existing[m.file_path] != m.content_hash

@@ -30,16 +30,33 @@ class NotARegularFileError(ValueError):
     """A FIFO, socket or device behind an audio name: reading it could block or never end."""
 
 
+class FileReplacedError(ValueError):
+    """The file opened is not the one the caller had checked (another device or inode)."""
+
+
 def read_fast_metadata(path: Path, music_root: Path) -> FastMetadata:
     """Title, artist, duration, inode, mtime, size and fingerprint of one library file.
 
     Raises PathOutsideLibraryError, FileNotFoundError (vanished), EmptyAudioFileError,
     NotARegularFileError, or another OSError (e.g. PermissionError) when it cannot be read.
     """
-    file_path = relative_library_path(path, music_root)
+    return read_checked_file(path, relative_library_path(path, music_root))
+
+
+def read_checked_file(
+    path: Path | str, file_path: str, *, identity: tuple[int, int] | None = None
+) -> FastMetadata:
+    """`read_fast_metadata` of a file whose library form `file_path` the caller already knows.
+
+    The scan's walk has checked the file is inside the library; `identity` (device, inode)
+    makes sure the file opened is that file (FileReplacedError otherwise), so no path needs
+    resolving again. Raises as `read_fast_metadata` does.
+    """
     # O_NONBLOCK (hence open(), not Path.open): a FIFO would otherwise block the open forever.
     with open(path, "rb", opener=_open_non_blocking) as file:
         status = os.fstat(file.fileno())
+        if identity is not None and identity != (status.st_dev, status.st_ino):
+            raise FileReplacedError(f"{file_path} was replaced since it was listed")
         if not stat.S_ISREG(status.st_mode):
             raise NotARegularFileError(f"{file_path} is not a regular file")
         if status.st_size == 0:
@@ -48,7 +65,7 @@ def read_fast_metadata(path: Path, music_root: Path) -> FastMetadata:
         file.seek(0)
         title, artist, duration = _read_tags(file)
     if title is None or artist is None:
-        guessed_title, guessed_artist = title_and_artist_from_filename(path)
+        guessed_title, guessed_artist = title_and_artist_from_filename(Path(path))
         title = title or guessed_title
         artist = artist or guessed_artist
     return FastMetadata(

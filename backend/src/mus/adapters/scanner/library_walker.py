@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mus.adapters.scanner.library_path import SymlinkLoopError, resolve_path
-from mus.domain.audio_formats import is_audio_path
+from mus.domain.audio_formats import is_audio_name
 
 logger = logging.getLogger(__name__)
 _GONE_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR})
@@ -35,6 +35,16 @@ class SkippedFile:
     reason: str
     is_directory: bool = False
     keep_indexed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WalkedFile:
+    """A file the walk found: its path as listed, its form relative to the walked folder
+    (the form the index stores when that folder is the music folder), and its status."""
+
+    path: str
+    relative: str
+    status: os.stat_result
 
 
 class LibraryWalk:
@@ -58,6 +68,10 @@ class LibraryWalk:
         self._visited: set[tuple[int, int]] = set()
 
     def __iter__(self) -> Iterator[Path]:
+        return (Path(found.path) for found in self.files())
+
+    def files(self) -> Iterator[WalkedFile]:
+        """The files to index, each with the status the walk already took (one stat a file)."""
         try:
             root_status = self.music_root.stat()
             if not stat.S_ISDIR(root_status.st_mode):
@@ -71,33 +85,37 @@ class LibraryWalk:
         # An explicit stack rather than recursion: depth of nesting costs nothing. Linked
         # folders wait until the real tree is done, so a folder reachable both ways is
         # indexed under its real name and the link is then skipped as already visited.
-        stack = [iter(self._entries(self.music_root))]
-        links: deque[os.DirEntry[str]] = deque()
+        # Each level carries its library-relative prefix, so no file needs a Path to be named.
+        stack = [(iter(self._entries(self.music_root)), "")]
+        links: deque[tuple[os.DirEntry[str], str]] = deque()
         while stack or links:
             if not stack:
-                link = links.popleft()
-                if self._enter(Path(link.path), link):
-                    stack.append(iter(self._entries(Path(link.path))))
+                link, prefix = links.popleft()
+                if self._enter(link):
+                    stack.append((iter(self._entries(Path(link.path))), f"{prefix}{link.name}/"))
                 continue
-            entry = next(stack[-1], None)
+            entries, prefix = stack[-1]
+            entry = next(entries, None)
             if entry is None:
                 stack.pop()
                 continue
-            path = Path(entry.path)
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
             try:
                 is_directory = entry.is_dir()
             except OSError as exc:
-                self._skip_error(path, exc, is_directory=False)
+                self._skip_error(Path(entry.path), exc, is_directory=False)
                 continue
             if is_directory and entry.is_symlink():
-                links.append(entry)
+                links.append((entry, prefix))
             elif is_directory:
-                if self._enter(path, entry):
-                    stack.append(iter(self._entries(path)))
-            elif is_audio_path(path) and self._indexable_file(path, entry):
-                yield path
+                if self._enter(entry):
+                    stack.append((iter(self._entries(Path(entry.path))), f"{prefix}{name}/"))
+            elif is_audio_name(name):
+                status = self._indexable_status(entry)
+                if status is not None:
+                    yield WalkedFile(entry.path, f"{prefix}{name}", status)
 
     def _entries(self, directory: Path) -> list[os.DirEntry[str]]:
         """The folder's entries sorted by name; none (and a skip) when it cannot be listed."""
@@ -108,8 +126,9 @@ class LibraryWalk:
             self._skip_error(directory, exc, is_directory=True)
             return []
 
-    def _enter(self, path: Path, entry: os.DirEntry[str]) -> bool:
+    def _enter(self, entry: os.DirEntry[str]) -> bool:
         """True for a folder not seen yet; links outside the library and loops are skipped."""
+        path = Path(entry.path)
         try:
             status = entry.stat()
             if entry.is_symlink() and not self._leads_inside(path):
@@ -128,29 +147,31 @@ class LibraryWalk:
         self._visited.add(key)
         return True
 
-    def _indexable_file(self, path: Path, entry: os.DirEntry[str]) -> bool:
+    def _indexable_status(self, entry: os.DirEntry[str]) -> os.stat_result | None:
+        """The file's status (DirEntry caches it: one stat), or None and a skip."""
         try:
             status = entry.stat()
-            if entry.is_symlink() and not self._leads_inside(path):
-                self._skip(path, "symlink points outside the music folder")
-                return False
+            if entry.is_symlink() and not self._leads_inside(Path(entry.path)):
+                self._skip(Path(entry.path), "symlink points outside the music folder")
+                return None
         except FileNotFoundError:
+            path = Path(entry.path)
             gone_link = entry.is_symlink() and path.is_symlink()
             self._skip(path, "broken symlink" if gone_link else "vanished during the scan")
-            return False
+            return None
         except SymlinkLoopError:
-            self._skip(path, "symlink loop")
-            return False
+            self._skip(Path(entry.path), "symlink loop")
+            return None
         except OSError as exc:
-            self._skip_error(path, exc, is_directory=False)
-            return False
+            self._skip_error(Path(entry.path), exc, is_directory=False)
+            return None
         if not stat.S_ISREG(status.st_mode):
-            self._skip(path, "not a regular file")
-            return False
+            self._skip(Path(entry.path), "not a regular file")
+            return None
         if status.st_size == 0:
-            self._skip(path, "empty file", keep_indexed=True)
-            return False
-        return True
+            self._skip(Path(entry.path), "empty file", keep_indexed=True)
+            return None
+        return status
 
     def _leads_inside(self, path: Path) -> bool:
         return resolve_path(path).is_relative_to(self._real_root)

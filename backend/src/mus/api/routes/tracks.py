@@ -115,6 +115,7 @@ async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track
         changes: dict[str, object] = {
             "content_hash": content_hash,
             "file_mtime": stat_result.st_mtime,
+            "file_size": stat_result.st_size,
             "inode": stat_result.st_ino,
         }
         if edit.title is not None:
