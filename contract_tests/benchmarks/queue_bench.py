@@ -206,13 +206,13 @@ class Bench:
                 streaq.api_second.total_mib - streaq.api_first.total_mib,
             ),
             Row(
-                f"  first {files:,} analysed (start-up scan), s",
+                f"  first {files:,} analysed, from process start (start-up scan), s",
                 arq.seconds_first,
                 streaq.seconds_first,
                 Better.LOWER,
             ),
             Row(
-                f"  second {files:,} analysed (watcher), s",
+                f"  second {files:,} analysed, from first move-in (watcher), s",
                 arq.seconds_second,
                 streaq.seconds_second,
                 Better.LOWER,
