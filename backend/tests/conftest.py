@@ -17,8 +17,13 @@ from mus.adapters.scanner.duration_probe import (
 )
 from mus.core.config import Settings, get_settings
 
-# `stub_broker`, `own_redis` and the scan fixtures, for any test folder
-pytest_plugins = ["tests.stub_broker", "tests.own_redis", "tests.scan_fixtures"]
+# `stub_broker`, `own_redis`, the scan fixtures and `round_trip_proxy`, for any test folder
+pytest_plugins = [
+    "tests.stub_broker",
+    "tests.own_redis",
+    "tests.scan_fixtures",
+    "tests.round_trip_proxy",
+]
 
 TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 

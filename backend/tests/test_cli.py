@@ -1,4 +1,4 @@
-"""`mus scan` as a user runs it (a real process): a symlink loop is a skip, not exit 1."""
+"""`mus` as a user runs it (a real process): a symlink loop is a skip, a bad setting one line."""
 
 from __future__ import annotations
 
@@ -31,3 +31,23 @@ def test_mus_scan_skips_a_symlink_loop_and_finishes(tmp_path: Path) -> None:
     assert "complete 1, errors 0" in result.stdout
     assert "skipped b.mp3: symlink loop" in result.stdout
     assert "skipped c.mp3: symlink loop" in result.stdout
+
+
+def test_mus_run_with_no_worker_process_says_so_in_one_line_and_starts_nothing(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "DATA_DIR_PATH": str(tmp_path / "data"), "MUS_WORKER_PROCESSES": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from mus.cli import app; app()", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "mus: not started: MUS_WORKER_PROCESSES: must be 1 or more (unset: one per core), not 0\n"
+    )
+    assert result.stdout == ""
+    assert not (tmp_path / "data").exists()  # nothing was created or started

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from arq import ArqRedis
@@ -18,7 +19,7 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from mus.application.job_catalogue import QueueName
-from mus.application.job_queue import route_job
+from mus.application.job_queue import JobRequest, route_job, route_jobs
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
@@ -84,6 +85,12 @@ class ArqJobQueue:
         if job is None:  # only happens with a duplicate explicit job id, which mus never sets
             raise BrokerUnavailableError(f"arq refused job {task_name!r}")
         return job.job_id
+
+    async def enqueue_many(self, jobs: Sequence[JobRequest]) -> list[str]:
+        """arq has no batch enqueue: the batch is routed whole first, then each job goes
+        through arq's own `enqueue_job` (a transaction per job, as arq always sends them)."""
+        route_jobs(jobs)
+        return [await self.enqueue(job.task_name, **job.kwargs) for job in jobs]
 
     async def backlog(self) -> int:
         """Jobs on the three queues: arq keeps a job in its queue until it has finished."""

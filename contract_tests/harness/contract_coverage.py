@@ -82,10 +82,22 @@ class EnqueueSiteRecorder:
                 caller = caller.f_back
             if caller is not None:
                 module = caller.f_globals["__name__"]
-                self.sites.add(f"{module}:{caller.f_code.co_qualname}")
+                self.sites.add(f"{module}:{enclosing_function(caller.f_code.co_qualname)}")
             return await enqueue(port, *args, **kwargs)
 
         return recording_enqueue
+
+
+COMPREHENSION_SCOPES = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>")
+
+
+def enclosing_function(qualname: str) -> str:
+    """A call inside a comprehension (its own frame on Python 3.11) belongs to the function
+    that holds it, as the static scan (`_collect`) sees it: `f.<locals>.<listcomp>` -> `f`."""
+    parts = qualname.split(".")
+    while len(parts) > 2 and parts[-1] in COMPREHENSION_SCOPES and parts[-2] == "<locals>":
+        parts = parts[:-2]
+    return ".".join(parts)
 
 
 def coverage_problems(executed_tasks: set[str], hit_sites: set[str]) -> list[str]:

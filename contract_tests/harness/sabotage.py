@@ -5,11 +5,13 @@ Set MUS_CONTRACT_SABOTAGE to a name below; the contract conftest applies it to t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from mus.application import slow_analysis
+from mus.application.job_queue import JobRequest
 
 SABOTAGE_ENV = "MUS_CONTRACT_SABOTAGE"
 
@@ -31,7 +33,20 @@ def streaq_drops_file_deletions(monkeypatch: pytest.MonkeyPatch) -> None:
             return "dropped-by-sabotage"
         return await original(port, task_name, **kwargs)
 
+    original_many = StreaqJobQueue.enqueue_many
+
+    async def dropping_deletions_of_a_batch(
+        port: StreaqJobQueue, jobs: Sequence[JobRequest]
+    ) -> list[str]:
+        kept = [job for job in jobs if job.task_name != "handle_file_deleted"]
+        sent = iter(await original_many(port, kept))
+        return [
+            "dropped-by-sabotage" if job.task_name == "handle_file_deleted" else next(sent)
+            for job in jobs
+        ]
+
     monkeypatch.setattr(StreaqJobQueue, "enqueue", dropping_deletions)
+    monkeypatch.setattr(StreaqJobQueue, "enqueue_many", dropping_deletions_of_a_batch)
 
 
 SABOTAGES = {"skip-cover": skip_cover, "streaq-drops-file-deletions": streaq_drops_file_deletions}

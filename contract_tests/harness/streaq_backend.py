@@ -15,7 +15,7 @@ from streaq.task import TaskResult
 from streaq.types import StreamMessage
 
 from mus.application.job_catalogue import JOB_QUEUES
-from mus.application.job_queue import JobQueue
+from mus.application.job_queue import JobQueue, JobRequest
 from mus.core.config import Settings
 from mus.core.streaq_broker import (
     PRIORITIES,
@@ -55,6 +55,7 @@ class StreaqBackend:
         self._enqueued: list[_Enqueued] = []
         self._started: list[StreamMessage] = []
         self._original_enqueue: Any = None
+        self._original_enqueue_many: Any = None
         self._original_run_task: Any = None
 
     def version(self) -> str:
@@ -91,6 +92,21 @@ class StreaqBackend:
             return task_id
 
         StreaqJobQueue.enqueue = noting_enqueue  # type: ignore[method-assign,assignment]
+
+        original_many = StreaqJobQueue.enqueue_many
+        self._original_enqueue_many = original_many
+
+        @functools.wraps(original_many)
+        async def noting_enqueue_many(
+            port: StreaqJobQueue, jobs: Sequence[JobRequest]
+        ) -> list[str]:
+            task_ids = await original_many(port, jobs)
+            for task_id, job in zip(task_ids, jobs, strict=True):
+                queue = JOB_QUEUES[job.task_name].value
+                log.append(_Enqueued(task_id, queue, job.task_name, dict(job.kwargs)))
+            return task_ids
+
+        StreaqJobQueue.enqueue_many = noting_enqueue_many  # type: ignore[method-assign,assignment]
 
     def _observe_starts(self) -> None:
         original = Worker.run_task
@@ -215,6 +231,9 @@ class StreaqBackend:
         if self._original_enqueue is not None:
             StreaqJobQueue.enqueue = self._original_enqueue  # type: ignore[method-assign]
             self._original_enqueue = None
+        if self._original_enqueue_many is not None:
+            StreaqJobQueue.enqueue_many = self._original_enqueue_many  # type: ignore[method-assign]
+            self._original_enqueue_many = None
         if self._connection is not None:
             await self._connection.close()
             self._connection = None

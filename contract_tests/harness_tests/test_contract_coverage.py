@@ -6,7 +6,11 @@ from pathlib import Path
 
 from mus.jobs.registry import JOBS
 
-from harness.contract_coverage import coverage_problems, static_enqueue_sites
+from harness.contract_coverage import (
+    EnqueueSiteRecorder,
+    coverage_problems,
+    static_enqueue_sites,
+)
 
 
 def test_static_sites_include_every_kind_of_enqueuer() -> None:
@@ -41,3 +45,23 @@ def test_a_port_delegating_to_its_backend_is_not_a_call_site(tmp_path: Path) -> 
     )
     assert static_enqueue_sites(package) == {"mus.ports:route"}
     assert "mus.core.streaq_broker:StreaqConnection.enqueue" not in static_enqueue_sites()
+
+
+async def test_a_site_that_keeps_jobs_in_a_comprehension_is_named_as_its_function() -> None:
+    """The start-up scan and the watcher keep their jobs in list comprehensions, which are
+    frames of their own: the hit must name the function the static scan names."""
+    recorder = EnqueueSiteRecorder()
+
+    async def add(port: object, task_name: str) -> str:
+        return task_name
+
+    recording_add = recorder.wrap(add)
+    namespace: dict[str, object] = {"__name__": "mus.sample", "add": recording_add}
+    exec(  # a module of `mus` as the recorder sees one: by its globals' __name__
+        "async def keep_all(names):\n    return [await add(None, name) for name in names]\n",
+        namespace,
+    )
+    keep_all = namespace["keep_all"]
+    assert callable(keep_all)
+    assert await keep_all(["a", "b"]) == ["a", "b"]
+    assert recorder.sites == {"mus.sample:keep_all"}

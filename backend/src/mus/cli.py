@@ -1,4 +1,5 @@
-"""The `mus` command: scan a folder, make a demo library, check the set-up, run the stack."""
+"""The `mus` command: scan a folder, make a demo library, check the set-up, run the stack or
+its workers."""
 
 from __future__ import annotations
 
@@ -8,13 +9,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mus.core.config import Settings, get_settings
+from mus.core.config import Settings, get_settings, settings_problem
 
 app = typer.Typer(help="mus: a self-hosted music library server.", no_args_is_help=True)
 console = Console()
+
+
+def valid_settings() -> Settings:
+    """The environment's settings; an invalid one ends the command with one line naming it."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        typer.echo(f"mus: not started: {settings_problem(exc)}", err=True)
+        raise typer.Exit(1) from None
 
 
 def settings_for_music_dir(path: Path | None) -> Settings:
@@ -115,7 +126,15 @@ def run() -> None:
     """Start api, workers and file watcher (and a local Redis if needed) until Ctrl-C."""
     from mus.local_stack.stack import run_local_stack
 
-    raise typer.Exit(run_local_stack(get_settings()))
+    raise typer.Exit(run_local_stack(valid_settings()))
+
+
+@app.command()
+def worker() -> None:
+    """Run MUS_WORKER_PROCESSES streaq workers (one per core by default), restarting a dead one."""
+    from mus.local_stack.worker_pool import run_worker_pool
+
+    raise typer.Exit(run_worker_pool(valid_settings()))
 
 
 def main() -> None:  # pragma: no cover - console entry point

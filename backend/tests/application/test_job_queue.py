@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mus.application.job_catalogue import QueueName
-from mus.application.job_queue import JobRejectedError, route_job
+from mus.application.job_queue import JobRejectedError, JobRequest, route_job, route_jobs
 
 # The design's routing table (DESIGN.md section 3, backend/STATE_MACHINE.md), written out by
 # hand: the one place a test pins which queue each job runs on.
@@ -36,3 +36,14 @@ def test_arguments_must_be_json_primitives() -> None:
         route_job("handle_file_created", {"file_path": object()})
     with pytest.raises(JobRejectedError, match="not JSON primitives"):
         route_job("process_slow_metadata", {"track_id": float("nan")})
+
+
+def test_a_batch_is_routed_in_order_and_one_invalid_job_refuses_it_naming_its_place() -> None:
+    batch = [
+        JobRequest("process_slow_metadata", {"track_id": 1}),
+        JobRequest("handle_file_deleted", {"file_path": "a.mp3"}),
+        JobRequest("handle_file_moved", {"src_path": "a.mp3", "dest_path": "b.mp3"}),
+    ]
+    assert route_jobs(batch) == [QueueName.LOW, QueueName.HIGH, QueueName.MEDIUM]
+    with pytest.raises(JobRejectedError, match=r"^job 3 of 4 in the batch: unknown job 'nope'"):
+        route_jobs([*batch[:2], JobRequest("nope", {}), batch[2]])

@@ -1,10 +1,13 @@
-"""Settings from the environment: the DRAGONFLY_URL alias and the worker's queue subset."""
+"""Settings from the environment: the DRAGONFLY_URL alias, the worker's queues and processes."""
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from mus.core.config import Settings
+import pytest
+from pydantic import ValidationError
+
+from mus.core.config import Settings, settings_problem
 from mus.core.streaq_broker import worker_from_settings
 
 
@@ -39,3 +42,19 @@ def test_worker_concurrency_comes_from_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("MUS_WORKER_CONCURRENCY", "0")
     with pytest.raises(ValueError, match="MUS_WORKER_CONCURRENCY"):
         Settings()
+
+
+def test_worker_processes_default_to_one_per_core_and_refuse_less_than_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MUS_WORKER_PROCESSES", raising=False)
+    assert Settings().worker_processes == (os.cpu_count() or 1)
+    monkeypatch.setenv("MUS_WORKER_PROCESSES", "3")
+    assert Settings().worker_processes == 3
+    for wrong in ("0", "-2"):
+        monkeypatch.setenv("MUS_WORKER_PROCESSES", wrong)
+        with pytest.raises(ValidationError) as refused:
+            Settings()
+        assert settings_problem(refused.value) == (
+            f"MUS_WORKER_PROCESSES: must be 1 or more (unset: one per core), not {wrong}"
+        )

@@ -10,7 +10,7 @@ from streaq import Worker
 
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
-from mus.application.job_queue import JobRejectedError
+from mus.application.job_queue import JobRejectedError, JobRequest
 from mus.core.config import Settings
 from mus.core.streaq_broker import (
     PRIORITIES,
@@ -26,6 +26,9 @@ from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import ProcessingStatus
 from mus.jobs.registry import JOBS
+
+from tests.queued_jobs import queued_jobs
+from tests.round_trip_proxy import RoundTripProxy
 
 
 def test_queues_are_priorities_lowest_first_and_every_job_is_a_task(settings: Settings) -> None:
@@ -160,3 +163,93 @@ async def test_a_failing_job_is_recorded_and_the_worker_goes_on(
     assert bad is not None and bad.processing_status is ProcessingStatus.ERROR
     assert bad.last_error is not None and bad.last_error.job_name == "process_slow_metadata"
     assert good is not None and good.processing_status is ProcessingStatus.COMPLETE
+
+
+BATCH = [
+    JobRequest("handle_file_created", {"file_path": "new.wav"}),
+    JobRequest("process_slow_metadata", {"track_id": 900}),
+    JobRequest("handle_file_modified", {"file_path": "changed.flac"}),
+    JobRequest("handle_file_deleted", {"file_path": "gone.mp3"}),
+    JobRequest("process_slow_metadata", {"track_id": 901}),
+    JobRequest("handle_file_moved", {"src_path": "a.ogg", "dest_path": "b.ogg"}),
+]
+# Written out by hand from DESIGN.md section 3, not read from the catalogue.
+BATCH_PRIORITIES = {
+    "high_priority": [
+        ("handle_file_created", {"file_path": "new.wav"}),
+        ("handle_file_deleted", {"file_path": "gone.mp3"}),
+    ],
+    "medium_priority": [
+        ("handle_file_modified", {"file_path": "changed.flac"}),
+        ("handle_file_moved", {"src_path": "a.ogg", "dest_path": "b.ogg"}),
+    ],
+    "low_priority": [
+        ("process_slow_metadata", {"track_id": 900}),
+        ("process_slow_metadata", {"track_id": 901}),
+    ],
+}
+
+
+async def test_a_batch_lands_on_each_job_priority_and_every_job_runs(
+    settings: Settings, database: Database
+) -> None:
+    write_audio(AudioSpec("new.wav", "wav", title="New"), settings.music_dir_path)
+    async with create_producer(settings) as client:
+        ids = await StreaqJobQueue(client).enqueue_many(BATCH)
+        assert len(set(ids)) == len(BATCH)
+        for priority, expected in BATCH_PRIORITIES.items():
+            assert await queued_jobs(settings, priority) == expected
+
+        worker = await run_until_idle(settings)
+
+        results = [await client.result_by_id(task_id, timeout=5) for task_id in ids]
+    assert all(result.success for result in results)
+    assert [result.fn_name for result in results] == [job.task_name for job in BATCH]
+    assert results[0].result["outcome"] == "added"
+    # the batch, and the slow analysis the new file chained
+    assert (worker.counters["completed"], worker.counters["failed"]) == (len(BATCH) + 1, 0)
+    async with database.session() as session:
+        track = await TrackRepository(session).get_by_path("new.wav")
+    assert track is not None and track.processing_status is ProcessingStatus.COMPLETE
+
+
+async def test_a_batch_is_one_round_trip_where_one_by_one_is_one_each(
+    settings: Settings, round_trip_proxy: RoundTripProxy
+) -> None:
+    proxied = settings.model_copy(update={"redis_url": round_trip_proxy.url})
+    jobs = [JobRequest("process_slow_metadata", {"track_id": n}) for n in range(60)]
+    async with create_producer(proxied) as client:
+        port = StreaqJobQueue(client)
+        await port.enqueue("process_slow_metadata", track_id=-1)  # connections warmed up
+
+        before = round_trip_proxy.round_trips
+        await port.enqueue_many(jobs)
+        batch_trips = round_trip_proxy.round_trips - before
+
+        before = round_trip_proxy.round_trips
+        for job in jobs:
+            await port.enqueue(job.task_name, **job.kwargs)
+        single_trips = round_trip_proxy.round_trips - before
+
+        assert await client.redis.xlen(client.stream_key + "low_priority") == 1 + 2 * len(jobs)
+    assert batch_trips == 1
+    assert single_trips == len(jobs)
+
+
+async def test_an_invalid_job_refuses_the_whole_batch_before_anything_is_sent(
+    settings: Settings,
+) -> None:
+    async with create_producer(settings) as client:
+        port = StreaqJobQueue(client)
+        with pytest.raises(JobRejectedError, match=r"job 2 of 3 in the batch: unknown job"):
+            await port.enqueue_many(
+                [
+                    JobRequest("handle_file_created", {"file_path": "a.mp3"}),
+                    JobRequest("handle_file_exploded", {"file_path": "b.mp3"}),
+                    JobRequest("handle_file_deleted", {"file_path": "c.mp3"}),
+                ]
+            )
+        with pytest.raises(JobRejectedError, match=r"job 1 of 1 in the batch: .*not JSON"):
+            await port.enqueue_many([JobRequest("process_slow_metadata", {"track_id": object()})])
+        assert await client.queue_size() == 0
+        assert await port.enqueue_many([]) == []

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from mus.application.job_queue import JobRejectedError
+from mus.application.job_queue import JobRejectedError, JobRequest
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 from mus.core.streaq_broker import StreaqConnection
@@ -97,3 +97,43 @@ async def test_a_broker_without_functions_is_named_and_never_loaded_into(
     finally:
         await connection.close()
     assert not any(command.startswith(("FUNCTION LOAD", "FCALL")) for command in stub.commands)
+
+
+async def test_a_batch_with_the_broker_away_is_refused_whole_and_a_wrong_one_as_wrong(
+    settings: Settings, own_redis: OwnRedis
+) -> None:
+    own_redis.start()
+    connection = StreaqConnection(
+        settings.model_copy(update={"redis_url": own_redis.url}), retry_seconds=0.2
+    )
+    await connection.start()
+    batch = [
+        JobRequest("handle_file_created", {"file_path": "a.mp3"}),
+        JobRequest("process_slow_metadata", {"track_id": 1}),
+    ]
+    try:
+        assert connection.connected
+        await asyncio.to_thread(own_redis.kill)  # lost under a connected client: a crash
+        with pytest.raises(BrokerUnavailableError, match="broker unavailable"):
+            await connection.enqueue_many(batch)
+        with pytest.raises(JobRejectedError, match="job 2 of 2 in the batch"):
+            await connection.enqueue_many([batch[0], JobRequest("no_such_job", {})])
+        await asyncio.to_thread(own_redis.start)  # empty: the refused batch never reached it
+        ids = await enqueue_many_eventually(connection, batch)
+        assert len(ids) == 2
+        assert await queued_jobs(
+            settings.model_copy(update={"redis_url": own_redis.url}), "high_priority"
+        ) == [("handle_file_created", {"file_path": "a.mp3"})]
+    finally:
+        await connection.close()
+
+
+async def enqueue_many_eventually(
+    connection: StreaqConnection, jobs: list[JobRequest], within_seconds: float = 15
+) -> list[str]:
+    async with asyncio.timeout(within_seconds):
+        while True:
+            try:
+                return await connection.enqueue_many(jobs)
+            except BrokerUnavailableError:
+                await asyncio.sleep(0.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -91,20 +92,29 @@ def worker_of(service: dict[str, Any]) -> list[str]:
     return list(worker_from_settings(settings).priorities)
 
 
-def test_the_streaq_worker_runs_the_streaq_cli_on_all_three_queues() -> None:
+def test_the_streaq_worker_runs_one_streaq_cli_per_core_on_all_three_queues() -> None:
     worker = load_compose(COMPOSE)["services"]["streaq-worker"]
-    assert worker["command"] == ["streaq", "run", "mus.core.streaq_broker:worker"]
+    # `mus worker`: supervises MUS_WORKER_PROCESSES `python -m streaq run` children
+    # (tests/local_stack/test_worker_pool.py runs it for real).
+    assert worker["command"] == ["python", "-m", "mus.local_stack.worker_pool"]
+    assert (REPO_ROOT / "backend/src/mus/local_stack/worker_pool.py").is_file()
     assert "MUS_WORKER_QUEUES" not in worker["environment"]
     assert worker_of(worker) == list(reversed(PRIORITIES))
+    settings = Settings.model_validate(
+        {key: str(value) for key, value in worker["environment"].items()}
+    )
+    assert worker["environment"]["MUS_WORKER_PROCESSES"] == ""  # unset: one per core
+    assert settings.worker_processes == (os.cpu_count() or 1)
 
 
 def test_the_dedicated_worker_consumes_only_high_priority() -> None:
     services = load_compose(COMPOSE)["services"]
     dedicated = services["streaq-worker-high"]
-    assert dedicated["command"] == services["streaq-worker"]["command"]
+    assert dedicated["command"] == ["streaq", "run", "mus.core.streaq_broker:worker"]
     assert worker_of(dedicated) == ["high_priority"]
     shared = {k: v for k, v in dedicated["environment"].items() if k != "MUS_WORKER_QUEUES"}
-    assert shared == services["streaq-worker"]["environment"]
+    pool = services["streaq-worker"]["environment"]
+    assert shared == {k: v for k, v in pool.items() if k != "MUS_WORKER_PROCESSES"}
 
 
 def test_redis_keeps_an_append_only_file_on_a_volume_and_reports_health() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +60,34 @@ def test_everything_an_image_copies_exists_in_the_build_context(dockerfile: Path
 def test_the_production_image_runs_supervisord_on_its_config() -> None:
     copies = arguments_of(PRODUCTION_DOCKERFILE, "COPY")
     assert "docker/production/supervisord.conf /etc/mus/supervisord.conf" in copies
-    assert arguments_of(PRODUCTION_DOCKERFILE, "CMD") == [
-        '["supervisord", "-n", "-c", "/etc/mus/supervisord.conf"]'
-    ]
+    (command,) = arguments_of(PRODUCTION_DOCKERFILE, "CMD")
+    assert json.loads(command)[:2] == ["sh", "-c"]
+    assert json.loads(command)[2].endswith("&& exec supervisord -n -c /etc/mus/supervisord.conf")
     runs = " ".join(arguments_of(PRODUCTION_DOCKERFILE, "RUN"))
     assert re.search(r"apt-get install [^&]*\bredis-server\b", runs)
     assert "supervisor==" in runs
     assert re.search(r"mkdir -p [^&]*/run/mus\b", runs), "supervisord's pid/socket folder"
     assert "/api/v1/healthcheck" in " ".join(arguments_of(PRODUCTION_DOCKERFILE, "HEALTHCHECK"))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("", str(len(os.sched_getaffinity(0)))), ("3", "3")],
+    ids=["unset-one-per-core", "given"],
+)
+def test_the_image_command_gives_supervisord_one_worker_per_core_unless_told(
+    tmp_path: Path, given: str, expected: str
+) -> None:
+    """The CMD's own shell line, run with a `supervisord` on PATH that reports what it got."""
+    (command,) = arguments_of(PRODUCTION_DOCKERFILE, "CMD")
+    argv = json.loads(command)
+    reporter = tmp_path / "supervisord"
+    reporter.write_text('#!/bin/sh\necho "$MUS_WORKER_PROCESSES $*"\n')
+    reporter.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "MUS_WORKER_PROCESSES": given}
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    assert result.stdout == f"{expected} -n -c /etc/mus/supervisord.conf\n"
+    assert dockerfile_env(PRODUCTION_DOCKERFILE)["MUS_WORKER_PROCESSES"] == ""
 
 
 def test_the_image_sets_every_variable_supervisord_conf_expands() -> None:
@@ -103,9 +126,10 @@ def parse_supervisord_conf(
 def test_supervisor_reads_the_config_with_the_image_defaults(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    programs = parse_supervisord_conf(monkeypatch, tmp_path)
-    assert set(programs) == {"api", "streaq-worker", "redis"}
-    api, worker, redis = programs["api"], programs["streaq-worker"], programs["redis"]
+    programs = parse_supervisord_conf(monkeypatch, tmp_path, MUS_WORKER_PROCESSES="2")
+    assert set(programs) == {"api", "streaq-worker-1", "streaq-worker-2", "redis"}
+    api, worker, redis = programs["api"], programs["streaq-worker-1"], programs["redis"]
+    assert programs["streaq-worker-2"].command == worker.command
     assert api.command == (
         "/opt/venv/bin/python -m uvicorn mus.main:app --host 0.0.0.0 --port 8000"
     )
@@ -122,7 +146,11 @@ def test_an_external_redis_turns_the_embedded_one_off(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     programs = parse_supervisord_conf(
-        monkeypatch, tmp_path, MUS_EMBEDDED_REDIS="false", REDIS_URL="redis://cache:6379/0"
+        monkeypatch,
+        tmp_path,
+        MUS_EMBEDDED_REDIS="false",
+        REDIS_URL="redis://cache:6379/0",
+        MUS_WORKER_PROCESSES="1",
     )
     assert programs["redis"].autostart is False
-    assert programs["api"].autostart and programs["streaq-worker"].autostart
+    assert programs["api"].autostart and programs["streaq-worker-1"].autostart

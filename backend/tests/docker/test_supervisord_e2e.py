@@ -30,7 +30,8 @@ from tests.process_probes import (
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 SUPERVISORD = Path(sys.executable).with_name("supervisord")
 SUPERVISORCTL = Path(sys.executable).with_name("supervisorctl")
-E2E_REDIS_DB = 9
+E2E_REDIS_DB = int(os.environ.get("MUS_E2E_REDIS_DB", "9"))
+"""The database of the shared test Redis these tests use (MUS_E2E_REDIS_DB, default 9)."""
 SONG = AudioSpec(
     "Sine Quartet/Test Pressing/01 Dropped In.flac",
     "flac",
@@ -44,7 +45,7 @@ SONG = AudioSpec(
 
 @pytest.fixture
 def e2e_redis_url(redis_server_url: str) -> Iterator[str]:
-    """Database 9 of the shared test Redis, flushed before and after."""
+    """Database E2E_REDIS_DB of the shared test Redis, flushed before and after."""
     url = f"{redis_server_url.rsplit('/', 1)[0]}/{E2E_REDIS_DB}"
     client = redis.Redis.from_url(url)
     client.flushdb()
@@ -80,6 +81,7 @@ def supervisord_env(tmp_path: Path, port: int, redis_url: str, embedded: bool) -
         MUS_EVENT_CHANNEL=f"mus:test-supervisord:{port}",
         APP_ENV="production",
         LOG_LEVEL="INFO",
+        MUS_WORKER_PROCESSES="2",
     )
     return env
 
@@ -115,7 +117,11 @@ def run_supervisord_until_a_dropped_file_is_complete(
     children: dict[int, str] = {}
     try:
         wait_until(lambda: status_of(f"{base}/api/v1/healthcheck") == 200, 60, "the api", log)
-        expected = {"api": "RUNNING", "streaq-worker": "RUNNING"}
+        expected = {
+            "api": "RUNNING",
+            "streaq-worker:streaq-worker-1": "RUNNING",
+            "streaq-worker:streaq-worker-2": "RUNNING",
+        }
         expected["redis"] = "RUNNING" if embedded else "STOPPED"
         wait_until(lambda: program_states(env) == expected, 30, f"programs {expected}", log)
 
@@ -154,9 +160,10 @@ def test_supervisord_with_an_external_redis(tmp_path: Path, e2e_redis_url: str) 
         tmp_path, e2e_redis_url, embedded=False
     )
     commands = sorted(children.values())
-    assert len(commands) == 2
+    assert len(commands) == 3
     assert commands[0].endswith("-m streaq run mus.core.streaq_broker:worker")
-    assert "-m uvicorn mus.main:app" in commands[1]
+    assert commands[1] == commands[0]  # MUS_WORKER_PROCESSES=2
+    assert "-m uvicorn mus.main:app" in commands[2]
     assert redis.Redis.from_url(e2e_redis_url).ping()  # not ours to stop
 
 
@@ -166,7 +173,7 @@ def test_supervisord_with_its_embedded_redis(tmp_path: Path) -> None:
     redis_port = free_port()
     url = f"redis://127.0.0.1:{redis_port}/0"
     children = run_supervisord_until_a_dropped_file_is_complete(tmp_path, url, embedded=True)
-    assert len(children) == 3
+    assert len(children) == 4  # api, two workers, redis
     assert any(f"redis-server 127.0.0.1:{redis_port}" in cmd for cmd in children.values())
     assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir()
     assert not broker_answers(url, timeout=0.5)

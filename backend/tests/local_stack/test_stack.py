@@ -198,6 +198,7 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         LOG_LEVEL="INFO",
         MUS_EVENT_CHANNEL=f"mus:test-stack:{port}",
+        MUS_WORKER_PROCESSES="2",
     )
     log = tmp_path / "stack.log"
     base = f"http://127.0.0.1:{port}"
@@ -219,7 +220,8 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
             "redis" if "redis-server" in cmd else "api" if "uvicorn" in cmd else cmd.split()[-1]
             for cmd in children.values()
         )
-        assert kinds == ["api", "mus.core.streaq_broker:worker", "redis"]
+        worker = "mus.core.streaq_broker:worker"
+        assert kinds == ["api", worker, worker, "redis"]
         assert any(f"127.0.0.1:{redis_port}" in cmd for cmd in children.values())
 
         def listed_paths() -> list[str]:
@@ -263,16 +265,19 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
 
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
-def test_a_dead_child_is_restarted_and_the_restart_logged(settings: Settings) -> None:
+def test_a_dead_worker_is_restarted_while_the_others_run_on(settings: Settings) -> None:
     (settings.music_dir_path / "mine.txt").write_text("skip the demo")
-    settings = settings.model_copy(update={"port": free_port()})
+    settings = settings.model_copy(update={"port": free_port(), "worker_processes": 3})
     out, err = io.StringIO(), io.StringIO()
     stack = LocalStack(settings, out=out, err=err, stop_timeout=15, restart_delays=(0.2, 1.0))
     try:
         stack.start()
         assert stack.redis is None  # REDIS_URL answered: nothing of ours to start
         assert "using the Redis at redis://127.0.0.1:6379/" in out.getvalue()
-        victim = next(p for p in stack.services if p.name == "streaq-worker")
+        workers = {p.name: p for p in stack.services if p.name != "api"}
+        assert sorted(workers) == ["streaq-worker-1", "streaq-worker-2", "streaq-worker-3"]
+        others = {name: workers[name].pid for name in ("streaq-worker-1", "streaq-worker-3")}
+        victim = workers["streaq-worker-2"]
         killed = victim.pid
         assert killed is not None
         os.kill(killed, signal.SIGKILL)
@@ -280,14 +285,18 @@ def test_a_dead_child_is_restarted_and_the_restart_logged(settings: Settings) ->
         while not (victim.is_running() and victim.pid != killed):
             assert time.monotonic() < deadline, err.getvalue()
             stack.supervise()
+            assert all(workers[name].is_running() for name in others)
             time.sleep(0.1)
         assert all(p.is_running() for p in stack.services)
+        assert {name: workers[name].pid for name in others} == others  # never restarted
     finally:
         stack.stop()
     assert stack.exited is None
-    assert "streaq-worker exited with code -9" in err.getvalue()
+    assert "streaq-worker-2 exited with code -9" in err.getvalue()
     assert "restarting it in 0.2s" in err.getvalue()
-    assert f"restarted streaq-worker (restart 1, pid {victim.pid})" in out.getvalue()
+    assert f"restarted streaq-worker-2 (restart 1, pid {victim.pid})" in out.getvalue()
+    assert "streaq-worker-1 exited" not in err.getvalue()
+    assert "streaq-worker-3 exited" not in err.getvalue()
     assert [p.name for p in stack.processes if p.is_running()] == []
 
 

@@ -12,10 +12,11 @@ import pytest
 from watchfiles import Change
 
 from mus.application.job_catalogue import JOB_QUEUES
+from mus.application.job_queue import JobRequest
 from mus.watcher.change_mapper import (
     ChangeKind,
-    JobRequest,
     map_changes,
+    touched_paths,
 )
 
 
@@ -101,7 +102,9 @@ async def test_watchfiles_changes_and_relative_paths_are_accepted(
         [(Change.added, "a.flac")], music_root=music_root, known_inode=known.inode_of
     )
     assert requests == [JobRequest("handle_file_created", {"file_path": "a.flac"})]
-    assert requests[0].paths == ("a.flac",)
+    assert touched_paths(requests[0]) == ("a.flac",)
+    moved = JobRequest("handle_file_moved", {"src_path": "a.flac", "dest_path": "b/a.flac"})
+    assert touched_paths(moved) == ("a.flac", "b/a.flac")
 
 
 async def test_added_then_modified_collapses_to_one_created(

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,13 @@ from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.fast_scan import fast_scan
-from mus.application.job_queue import route_job
+from mus.application.job_queue import JobRequest, route_job, route_jobs
 from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
 from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import FastMetadata
-from mus.watcher.change_mapper import JobRequest
 from mus.watcher.library_watcher import LibraryWatcher
 
 Call = tuple[str, str, dict[str, Any]]
@@ -56,6 +55,7 @@ class RecordingJobQueue:
         self.calls: list[Call] = []
         self.failures = failures
         self.refused = 0
+        self.batch_sizes: list[int] = []
 
     async def enqueue(self, task_name: str, **kwargs: Any) -> str:
         queue = route_job(task_name, kwargs)  # the routing every real backend does
@@ -65,6 +65,17 @@ class RecordingJobQueue:
             raise BrokerUnavailableError("broker down (test)")
         self.calls.append((queue.value, task_name, kwargs))
         return f"job-{len(self.calls)}"
+
+    async def enqueue_many(self, jobs: Sequence[JobRequest]) -> list[str]:
+        queues = route_jobs(jobs)  # the whole batch is routed first, as by every backend
+        if self.failures:
+            self.failures -= 1
+            self.refused += 1
+            raise BrokerUnavailableError("broker down (test)")
+        self.batch_sizes.append(len(jobs))
+        for job, queue in zip(jobs, queues, strict=True):
+            self.calls.append((queue.value, job.task_name, dict(job.kwargs)))
+        return [f"job-{n}" for n in range(len(self.calls) - len(jobs) + 1, len(self.calls) + 1)]
 
     async def wait_for(
         self, done: Callable[[list[Call]], bool], within: float = 5.0, settle: float = 0.3
@@ -321,6 +332,7 @@ async def test_dispatch_skips_locked_paths_and_keeps_the_rest_in_order(
         ("high_priority", "handle_file_created", {"file_path": "refused.mp3"}),
         ("high_priority", "handle_file_deleted", {"file_path": "c.mp3"}),
     ]
+    assert queue.batch_sizes == [2]  # both in one enqueue_many
 
 
 async def test_polling_mode_sees_changes_too(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxEntry, OutboxRepository
-from mus.application.job_queue import JobQueue, JobRejectedError, route_job
+from mus.application.job_queue import JobQueue, JobRejectedError, JobRequest, route_job
 from mus.core.broker_preflight import BrokerUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -101,14 +101,32 @@ class OutboxRelay:
                     await _first_of(stop, self._wake)
 
     async def _deliver(self, entries: Sequence[OutboxEntry]) -> int:
-        delivered: list[int] = []
+        """Send the claimed entries in one `enqueue_many`; forget what the broker took.
+
+        Each entry is validated first, so one that no job of this release matches (left by
+        an older mus) is dropped with its log line and the rest still go. With the broker
+        away the whole batch is kept; a batch cut off mid-pipeline may have been partly
+        taken, and is sent again whole: at-least-once, harmless as every job is idempotent.
+        """
+        valid: list[OutboxEntry] = []
         rejected: list[int] = []
-        undelivered: list[int] = []
-        for index, entry in enumerate(entries):
+        for entry in entries:
             try:
-                await self.job_queue.enqueue(entry.task_name, **entry.kwargs)
+                route_job(entry.task_name, entry.kwargs)
+            except JobRejectedError as exc:  # written by an older mus that knew this job
+                logger.error("job outbox: dropping %s%s: %s", entry.task_name, entry.kwargs, exc)
+                rejected.append(entry.id)
+            else:
+                valid.append(entry)
+        delivered: list[int] = []
+        undelivered: list[int] = []
+        if valid:
+            try:
+                await self.job_queue.enqueue_many(
+                    [JobRequest(entry.task_name, entry.kwargs) for entry in valid]
+                )
             except BrokerUnavailableError as exc:
-                undelivered = [later.id for later in entries[index:]]
+                undelivered = [entry.id for entry in valid]
                 if not self._broker_away:
                     logger.warning(
                         "job outbox: broker away, %d job(s) kept until it is back: %s",
@@ -116,12 +134,8 @@ class OutboxRelay:
                         exc,
                     )
                 self._broker_away = True
-                break
-            except JobRejectedError as exc:  # written by an older mus that knew this job
-                logger.error("job outbox: dropping %s%s: %s", entry.task_name, entry.kwargs, exc)
-                rejected.append(entry.id)
             else:
-                delivered.append(entry.id)
+                delivered = [entry.id for entry in valid]
         if delivered and self._broker_away:
             logger.info("job outbox: broker back, delivering kept jobs")
             self._broker_away = False

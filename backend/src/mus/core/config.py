@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, computed_field
+from pydantic import AliasChoices, Field, ValidationError, computed_field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     )
     worker_queues: str = Field(default="", validation_alias="MUS_WORKER_QUEUES")
     worker_concurrency: int = Field(default=10, ge=1, validation_alias="MUS_WORKER_CONCURRENCY")
+    worker_processes: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, validation_alias="MUS_WORKER_PROCESSES"
+    )
+    """Worker processes `mus run` (and the containers) start: one per core by default, since
+    one process runs its jobs on one core (the GIL)."""
     worker_grace_seconds: int = Field(default=20, ge=0, validation_alias="MUS_WORKER_GRACE_SECONDS")
     reconcile_seconds: float = Field(default=10.0, ge=0, validation_alias="MUS_RECONCILE_SECONDS")
     """How often the api looks for PENDING tracks no job is coming for (0: never)."""
@@ -63,6 +69,19 @@ class Settings(BaseSettings):
     )
     """The contract suite's latest parity page, shown in the operator's view when it exists
     (relative paths are from the api's working folder, `backend/` under `make run`)."""
+
+    @field_validator("worker_processes", mode="before")
+    @classmethod
+    def _empty_is_one_per_core(cls, value: object) -> object:
+        """`MUS_WORKER_PROCESSES=` (as compose passes an unset `${MUS_WORKER_PROCESSES:-}`)."""
+        return os.cpu_count() or 1 if value == "" else value
+
+    @field_validator("worker_processes")
+    @classmethod
+    def _at_least_one_worker_process(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"must be 1 or more (unset: one per core), not {value}")
+        return value
 
     @property
     def worker_queue_names(self) -> list[str] | None:
@@ -102,6 +121,15 @@ class Settings(BaseSettings):
         """Create the data folders; start-up calls this before anything else."""
         for path in (self.music_dir_path, self.covers_dir_path, self.database_dir_path):
             path.mkdir(parents=True, exist_ok=True)
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line per invalid setting, naming its variable: what a command prints, not a trace."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc'])}: "
+        + issue["msg"].removeprefix("Value error, ")
+        for issue in error.errors(include_url=False)
+    )
 
 
 @lru_cache(maxsize=1)

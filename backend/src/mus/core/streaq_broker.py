@@ -15,7 +15,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,10 +26,11 @@ from coredis.exceptions import RedisError as CoredisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from streaq import Worker
+from streaq.task import Task
 from streaq.types import StreaqError, StreaqRetry
 
-from mus.application.job_catalogue import QUEUES_BY_PRIORITY
-from mus.application.job_queue import JobQueue, route_job
+from mus.application.job_catalogue import QUEUES_BY_PRIORITY, QueueName
+from mus.application.job_queue import JobQueue, JobRequest, route_job, route_jobs
 from mus.core.broker_preflight import (
     BrokerRefusedError,
     BrokerUnavailableError,
@@ -95,13 +96,36 @@ class StreaqJobQueue:
     def __init__(self, client: Worker[Any]) -> None:
         self.client = client
 
+    def _task(self, task_name: str, kwargs: Mapping[str, Any], queue: QueueName) -> Task[Any, Any]:
+        """The streaq task of one job at its queue's priority: built, not sent yet."""
+        return self.client.enqueue_unsafe(task_name, **kwargs).start(priority=queue.value)
+
     async def enqueue(self, task_name: str, **kwargs: Any) -> str:
         queue = route_job(task_name, kwargs)
         try:
-            task = await self.client.enqueue_unsafe(task_name, **kwargs).start(priority=queue.value)
+            task = await self._task(task_name, kwargs, queue)
         except (CoredisError, StreaqError, OSError) as exc:
             raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
         return str(task.id)
+
+    async def enqueue_many(self, jobs: Sequence[JobRequest]) -> list[str]:
+        """The batch in one pipeline (streaq's `enqueue_many`), each job at its queue's priority.
+
+        Routed whole first. streaq's `enqueue_many` publishes each task at `task.priority`,
+        which `start(priority=...)` sets without sending anything.
+        """
+        queues = route_jobs(jobs)
+        if not jobs:
+            return []
+        tasks = [
+            self._task(job.task_name, job.kwargs, queue)
+            for job, queue in zip(jobs, queues, strict=True)
+        ]
+        try:
+            await self.client.enqueue_many(tasks)
+        except (CoredisError, StreaqError, OSError) as exc:
+            raise BrokerUnavailableError(f"broker unavailable: {exc}") from exc
+        return [str(task.id) for task in tasks]
 
     async def backlog(self) -> int:
         """Stream entries (queued, prefetched or running: acknowledged ones are deleted) and
@@ -157,26 +181,38 @@ class StreaqConnection:
 
     async def enqueue(self, task_name: str, **kwargs: Any) -> str:
         route_job(task_name, kwargs)  # a wrong job is a wrong job, broker or not
-        queue = self._queue
-        if queue is None:
-            self._reconnect.set()
-            raise BrokerUnavailableError(f"broker unavailable: {self._problem}")
+        queue = self._live_queue()
         try:
             return await queue.enqueue(task_name, **kwargs)
         except BrokerUnavailableError:
             self._reconnect.set()  # reopen rather than trust a half-dead pool
             raise
 
-    async def backlog(self) -> int:
-        queue = self._queue
-        if queue is None:
+    async def enqueue_many(self, jobs: Sequence[JobRequest]) -> list[str]:
+        route_jobs(jobs)  # a wrong batch is a wrong batch, broker or not
+        queue = self._live_queue()
+        try:
+            return await queue.enqueue_many(jobs)
+        except BrokerUnavailableError:
             self._reconnect.set()
-            raise BrokerUnavailableError(f"broker unavailable: {self._problem}")
+            raise
+
+    async def backlog(self) -> int:
+        queue = self._live_queue()
         try:
             return await queue.backlog()
         except BrokerUnavailableError:
             self._reconnect.set()
             raise
+
+    def _live_queue(self) -> StreaqJobQueue:
+        """The connected queue; while a reconnect is pending its pool may be dead already
+        (coredis then raises a bare RuntimeError), so it is refused as unavailable too."""
+        queue = self._queue
+        if queue is None or self._reconnect.is_set():
+            self._reconnect.set()
+            raise BrokerUnavailableError(f"broker unavailable: {self._problem}")
+        return queue
 
     async def start(self, *, wait_seconds: float = FIRST_ATTEMPT_SECONDS) -> None:
         """Start the keeper and wait for its first attempt, so a healthy start is connected."""

@@ -1,9 +1,10 @@
 """`mus run` / `make run`: the whole stack on one machine, in one terminal, until Ctrl-C.
 
 Starts what a developer would otherwise start by hand (a Redis if REDIS_URL points here and
-nothing answers, the api, one worker on all three queues), shows the URL once the api
-is healthy, restarts with backoff a child that dies (the api and the worker ride out a
-Redis restart meanwhile), and on Ctrl-C/SIGTERM stops everything it started, and only that.
+nothing answers, the api, `MUS_WORKER_PROCESSES` workers on all three queues, one per core by
+default, named streaq-worker-1..N), shows the URL once the api is healthy, restarts with
+backoff a child that dies (the api and the workers ride out a Redis restart meanwhile), and
+on Ctrl-C/SIGTERM stops everything it started, and only that.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ class LocalStack:
         if self.stop_requested:
             return
         environment = self.child_environment()
-        self._launch(ManagedProcess(WORKER_PROCESS_NAME, self.worker_command(), env=environment))
+        self.launch_workers(environment)
         self._launch(ManagedProcess("api", self.api_command(), env=environment))
         self.wait_until_healthy()
         if self.stop_requested:
@@ -378,6 +379,16 @@ class LocalStack:
         )
         environment.pop("DRAGONFLY_URL", None)
         return environment
+
+    def launch_workers(self, environment: dict[str, str]) -> None:
+        """Start streaq-worker-1..N, each a ManagedProcess `supervise()` restarts on its own."""
+        for name in self.worker_names():
+            self._launch(ManagedProcess(name, self.worker_command(), env=environment))
+
+    def worker_names(self) -> list[str]:
+        """streaq-worker-1..N: each worker process is supervised, and named, on its own."""
+        count = self.settings.worker_processes
+        return [f"{WORKER_PROCESS_NAME}-{number}" for number in range(1, count + 1)]
 
     def worker_command(self) -> list[str]:
         """The queue backend's real worker CLI: every queue, highest priority first."""

@@ -49,6 +49,7 @@ from mus.adapters.scanner.library_path import (
     relative_library_path,
 )
 from mus.adapters.scanner.library_walker import LibraryWalk
+from mus.application.job_queue import JobRequest
 from mus.domain.audio_formats import is_audio_path
 
 logger = logging.getLogger(__name__)
@@ -83,19 +84,11 @@ class ChangeKind(StrEnum):
         raise ValueError(f"unknown change kind {change!r} (known: {known})")
 
 
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    """One job to enqueue; kwargs are JSON primitives (relative library paths)."""
-
-    task_name: str
-    kwargs: dict[str, Any]
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        """Every library path the job touches (the write-lock check looks at all of them)."""
-        if "src_path" in self.kwargs:
-            return (str(self.kwargs["src_path"]), str(self.kwargs["dest_path"]))
-        return (str(self.kwargs["file_path"]),)
+def touched_paths(request: JobRequest) -> tuple[str, ...]:
+    """Every library path a file job touches (the write-lock check looks at all of them)."""
+    if "src_path" in request.kwargs:
+        return (str(request.kwargs["src_path"]), str(request.kwargs["dest_path"]))
+    return (str(request.kwargs["file_path"]),)
 
 
 def job_request(task_name: str, **kwargs: Any) -> JobRequest:

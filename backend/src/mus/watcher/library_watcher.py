@@ -22,10 +22,10 @@ from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.job_outbox import OutboxRelay, keep_job
-from mus.application.job_queue import JobQueue
+from mus.application.job_queue import JobQueue, JobRequest
 from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
-from mus.watcher.change_mapper import JobRequest, map_changes
+from mus.watcher.change_mapper import map_changes, touched_paths
 from mus.watcher.known_tracks import KnownTracks
 from mus.watcher.watched_folders import watched_folders
 
@@ -320,7 +320,7 @@ class LibraryWatcher:
             return None
 
     async def _is_echo(self, request: JobRequest) -> bool:
-        for path in request.paths:
+        for path in touched_paths(request):
             try:
                 if await self.write_lock.mutes(
                     path, request.task_name, functools.partial(self._fingerprint, path)
