@@ -9,7 +9,6 @@ processes of `python -m streaq run mus.core.streaq_broker:worker`, concurrency
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -80,12 +79,8 @@ class Deployment(Protocol):
 
 
 def worker_processes(settings: Settings) -> int:
-    """`MUS_WORKER_PROCESSES` as mus reads it (once it has the setting), else the cores."""
-    configured = getattr(settings, "worker_processes", None)
-    if isinstance(configured, int) and configured > 0:
-        return configured
-    from_env = os.environ.get("MUS_WORKER_PROCESSES", "").strip()
-    return int(from_env) if from_env else (os.cpu_count() or 1)
+    """How many streaq processes a deployment starts: `MUS_WORKER_PROCESSES`, default cores."""
+    return settings.worker_processes
 
 
 async def _read_json(broker: aioredis.Redis, keys: Sequence[str]) -> list[Any]:
