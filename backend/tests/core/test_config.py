@@ -58,3 +58,16 @@ def test_worker_processes_default_to_one_per_core_and_refuse_less_than_one(
         assert settings_problem(refused.value) == (
             f"MUS_WORKER_PROCESSES: must be 1 or more (unset: one per core), not {wrong}"
         )
+
+
+def test_worker_prefetch_is_what_the_worker_holds_beyond_its_running_jobs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MUS_WORKER_CONCURRENCY", "10")
+    monkeypatch.delenv("MUS_WORKER_PREFETCH", raising=False)
+    assert worker_from_settings(Settings()).prefetch == 10 + 1  # streaq: prefetch + concurrency
+    monkeypatch.setenv("MUS_WORKER_PREFETCH", "4")
+    assert worker_from_settings(Settings()).prefetch == 10 + 4
+    monkeypatch.setenv("MUS_WORKER_PREFETCH", "0")  # streaq would read 0 as "concurrency"
+    with pytest.raises(ValidationError, match="MUS_WORKER_PREFETCH"):
+        Settings()

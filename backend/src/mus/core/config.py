@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
     worker_queues: str = Field(default="", validation_alias="MUS_WORKER_QUEUES")
     worker_concurrency: int = Field(default=10, ge=1, validation_alias="MUS_WORKER_CONCURRENCY")
+    worker_prefetch: int = Field(default=1, ge=1, validation_alias="MUS_WORKER_PREFETCH")
+    """Jobs a worker holds beyond the ones it runs (streaq's prefetch): every held job is one
+    a newly queued higher-priority job waits behind, and one was measured enough to keep the
+    slots busy."""
     worker_processes: int = Field(
         default_factory=lambda: os.cpu_count() or 1, validation_alias="MUS_WORKER_PROCESSES"
     )

@@ -377,8 +377,8 @@ def create_worker(
     """A streaq Worker with every job registered (task name = function name).
 
     `queues` limits what it consumes (e.g. a dedicated high-priority worker); it may still
-    enqueue on every queue, as chained jobs do. Concurrency (unless given) and the grace
-    running jobs get on SIGTERM/SIGINT come from the settings.
+    enqueue on every queue, as chained jobs do. Concurrency (unless given), prefetch and the
+    grace running jobs get on SIGTERM/SIGINT come from the settings.
     """
     unknown = set(queues or ()) - set(PRIORITIES)
     if unknown:
@@ -403,6 +403,7 @@ def create_worker(
             queue_name=QUEUE_NAME,
             priorities=list(priorities),
             concurrency=settings.worker_concurrency if concurrency is None else concurrency,
+            prefetch=settings.worker_prefetch,
             grace_period=settings.worker_grace_seconds,
             idle_timeout=settings.worker_redelivery_seconds,
             serializer=to_json,
