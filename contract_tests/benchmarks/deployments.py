@@ -78,11 +78,6 @@ class Deployment(Protocol):
         ...
 
 
-def worker_processes(settings: Settings) -> int:
-    """How many streaq processes a deployment starts: `MUS_WORKER_PROCESSES`, default cores."""
-    return settings.worker_processes
-
-
 async def _read_json(broker: aioredis.Redis, keys: Sequence[str]) -> list[Any]:
     values: list[Any] = []
     for start in range(0, len(keys), READ_CHUNK):
@@ -144,9 +139,10 @@ class StreaqDeployment:
 
     name = "streaq"
 
-    def __init__(self, processes: int, concurrency: int) -> None:
-        self.processes = processes
-        self.concurrency = concurrency
+    def __init__(self, settings: Settings) -> None:
+        self.processes = settings.worker_processes
+        self.concurrency = settings.worker_concurrency
+        self.prefetch = settings.worker_prefetch
 
     def version(self) -> str:
         return package_version("streaq")
@@ -154,7 +150,8 @@ class StreaqDeployment:
     def describe(self) -> str:
         return (
             f"{self.processes} processes (MUS_WORKER_PROCESSES) x concurrency "
-            f"{self.concurrency} (MUS_WORKER_CONCURRENCY), 3 priorities each"
+            f"{self.concurrency} (MUS_WORKER_CONCURRENCY), prefetch {self.prefetch} "
+            "(MUS_WORKER_PREFETCH), 3 priorities each"
         )
 
     def worker_argvs(self, *, bench_jobs: bool) -> list[list[str]]:

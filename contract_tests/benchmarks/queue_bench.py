@@ -32,7 +32,7 @@ from benchmarks.bench_header import header_lines
 from benchmarks.bench_jobs import route_bench_jobs
 from benchmarks.bench_table import Better, Row, markdown_table, percentile, rate
 from benchmarks.bench_world import CONTRACT_ROOT
-from benchmarks.deployments import ArqDeployment, Deployment, StreaqDeployment, worker_processes
+from benchmarks.deployments import ArqDeployment, Deployment, StreaqDeployment
 from benchmarks.measures import (
     FilesFigures,
     MemoryFigures,
@@ -57,11 +57,7 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        settings = get_settings()
-        self.deployments: list[Deployment] = [
-            ArqDeployment(),
-            StreaqDeployment(worker_processes(settings), settings.worker_concurrency),
-        ]
+        self.deployments: list[Deployment] = [ArqDeployment(), StreaqDeployment(get_settings())]
         self.rows: list[Row] = []
         self.durations: list[str] = []
 
