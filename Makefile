@@ -142,7 +142,7 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 		--python-version 3.11 --generate-hashes --custom-compile-command "make back-lock" \
 		--quiet -o ../contract_tests/requirements-arq.txt
 
-bench: ## arq and streaq side by side: no-op jobs, 1,000 files, priority wait, recovery after a SIGKILL
+bench: ## arq vs streaq, each in its deployed processes: enqueue, run, 1,000 files, priority wait, idle pickup, recovery (BENCH_ARGS="--memory --redis-url …"); table also in contract_tests/report/bench.md
 	cd contract_tests && $(CONTRACT_RUN) python -m benchmarks.queue_bench $(BENCH_ARGS)
 
 contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)

@@ -1,0 +1,1 @@
+"""`make bench`: arq and streaq side by side, each in its deployed processes."""
