@@ -36,10 +36,11 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
 
-PROCESS_POOL_THRESHOLD = 4000
-"""Files to read from which worker processes pay for their start-up. Measured with
-scan_bench on 2 busy cores: 2,000 new files 1,919 files/s in threads, 642 with processes;
-10,000 new files 1,451 in threads, 2,221 with processes."""
+PROCESS_POOL_THRESHOLD = 1500
+"""Files to read from which worker processes pay for their start-up (about a second to spawn
+and import). Measured with scan_bench on 2 quiet cores: 2,000 new files 1,238-1,313 files/s
+in threads, 1,499-1,885 with processes from 1,500 waiting; 10,000 new files 1,190 in threads,
+3,338 with processes. (On busy cores 2,000 files had done better in threads.)"""
 
 
 @dataclass(frozen=True, slots=True)
