@@ -18,8 +18,13 @@ PYTEST_ARGS ?=
 # Backend test processes: the tests mostly wait on real processes, brokers and browsers, so
 # three share two cores well; each starts a redis-server of its own (tests/conftest.py).
 TEST_WORKERS ?= 3
-# make ci's streaq leg runs beside the arq leg (database 14), so it takes a database of its own.
+# make ci runs the contract legs side by side (contract-legs), each on databases of its own:
+# the arq scenarios 14 (MUS_CONTRACT_REDIS_URL's default), the streaq scenarios 4, the harness's
+# own tests 5 (and 6 and 7, which their generative self-test's fuzzer derives from it), the
+# short generative run 2 and 3.
 CONTRACT_SIDE_REDIS_URL ?= redis://127.0.0.1:6379/4
+CONTRACT_HARNESS_REDIS_URL ?= redis://127.0.0.1:6379/5
+CONTRACT_FUZZ_SIDE_REDIS_URLS ?= redis://127.0.0.1:6379/2,redis://127.0.0.1:6379/3
 BENCH_ARGS ?=
 CHAOS_ARGS ?=
 FUZZ_ARGS ?=
@@ -98,12 +103,15 @@ ci-streaq-leg: ## The streaq leg's scenarios (make ci runs the harness's own tes
 	$(MAKE) contract QUEUE_BACKEND=streaq CONTRACT_PATHS=scenarios
 
 # They mostly wait on workers and brokers: side by side they take the time of the longest.
-# Each on its own Redis database (arq 14, streaq CONTRACT_SIDE_REDIS_URL, the fuzzer 6 and 7).
-contract-legs: ## The arq leg (with the harness's own tests), the streaq leg and contract-fuzz-short at once
+# A run of the harness's own tests alone writes no leg results (only a full scenario run does).
+contract-legs: ## Both legs' scenarios, the harness's own tests and contract-fuzz-short at once
 	bash tools/run-together.sh contract_tests/report/logs \
-		"arq-leg=$(MAKE) contract QUEUE_BACKEND=arq" \
+		"arq-leg=$(MAKE) contract QUEUE_BACKEND=arq CONTRACT_PATHS=scenarios" \
 		"streaq-leg=MUS_CONTRACT_REDIS_URL=$(CONTRACT_SIDE_REDIS_URL) $(MAKE) ci-streaq-leg" \
-		"contract-fuzz-short=$(MAKE) contract-fuzz-short"
+		"harness-tests=MUS_CONTRACT_REDIS_URL=$(CONTRACT_HARNESS_REDIS_URL) $(MAKE) contract \
+			QUEUE_BACKEND=arq CONTRACT_PATHS=harness_tests" \
+		"contract-fuzz-short=MUS_CONTRACT_FUZZ_REDIS_URLS=$(CONTRACT_FUZZ_SIDE_REDIS_URLS) \
+			$(MAKE) contract-fuzz-short"
 
 contract-streaq: ## The streaq leg against the arq snapshots
 	$(MAKE) contract QUEUE_BACKEND=streaq
