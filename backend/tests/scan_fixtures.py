@@ -6,6 +6,7 @@ import os
 import pickle
 import shutil
 import stat
+import subprocess
 import tempfile
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -94,3 +95,16 @@ def run_unprivileged() -> RunUnprivileged:
         return value
 
     return run
+
+
+def write_mp3_without_xing(path: Path) -> None:
+    """One second of tone as an MP3 without a Xing/VBRI header: mutagen's length for it is a
+    bitrate guess, so the analysis must ask ffprobe (written by the real ffmpeg)."""
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+            "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0", str(path),
+        ],
+        check=True,
+        timeout=60,
+    )  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,8 @@ from mus.core.config import Settings
 from mus.demo.audio_generator import generate_library
 from mus.domain.track import ProcessingStatus
 
+from tests.scan_fixtures import write_mp3_without_xing
+
 
 @pytest.mark.parametrize("processes", [1, 2])
 async def test_every_file_completes_and_fallbacks_and_encodes_are_counted(
@@ -26,14 +27,7 @@ async def test_every_file_completes_and_fallbacks_and_encodes_are_counted(
     files = MIN_TRACKS_FOR_PROCESSES + 10  # enough for the worker processes to start
     generate_library(settings.music_dir_path, files, seed=7)
     bare = settings.music_dir_path / "no xing.mp3"
-    await asyncio.to_thread(
-        subprocess.run,
-        [
-            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
-            "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0", str(bare),
-        ],
-        check=True,
-    )  # fmt: skip
+    await asyncio.to_thread(write_mp3_without_xing, bare)
     database = Database(settings.database_url)
     try:
         report = await run_inline_scan(database, settings, processes=processes)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import subprocess
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -37,6 +36,8 @@ from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioFormat, AudioSpec, CoverSpec
 from mus.domain.track import ProcessingStatus, Track
+
+from tests.scan_fixtures import write_mp3_without_xing
 
 TOLERANCE_SECONDS = 0.05
 
@@ -421,14 +422,7 @@ async def test_mutagen_measures_and_ffprobe_only_takes_what_mutagen_cannot(
 ) -> None:
     tagged = await index(db, library_settings, AudioSpec("a.m4a", "m4a", title="A"))
     bare = library_settings.music_dir_path / "bare.mp3"
-    await asyncio.to_thread(
-        subprocess.run,
-        [
-            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
-            "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0", str(bare),
-        ],
-        check=True,
-    )  # fmt: skip
+    await asyncio.to_thread(write_mp3_without_xing, bare)
     untrusted = await register(db, library_settings, bare)
     results = [await analyse_track(db, library_settings, t.id) for t in (tagged, untrusted)]
     assert [r.outcome for r in results] == [AnalysisOutcome.COMPLETE] * 2

@@ -35,6 +35,7 @@ from mutagen.mp4 import MP4, MP4Tags
 from mutagen.mp4._atom import Atoms
 
 from mus.adapters.scanner.fingerprint import fingerprint_open_file
+from mus.adapters.scanner.non_blocking_open import open_non_blocking
 
 # ffprobe prints durations to the microsecond; stored durations keep that precision.
 MICROSECOND_DIGITS = 6
@@ -67,7 +68,7 @@ def read_audio(path: Path) -> AudioReading:
     Raises FileNotFoundError when the file is gone and `NotAFileError` for a non-regular file.
     """
     # O_NONBLOCK (hence open(), not Path.open): a FIFO would otherwise block the open forever.
-    with open(path, "rb", opener=_open_non_blocking) as file:
+    with open(path, "rb", opener=open_non_blocking) as file:
         status = os.fstat(file.fileno())
         if not stat.S_ISREG(status.st_mode):
             raise NotAFileError(f"{path.name} is not a regular file")
@@ -93,10 +94,6 @@ def read_audio(path: Path) -> AudioReading:
         inode=status.st_ino,
         content_hash=content_hash,
     )
-
-
-def _open_non_blocking(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _parse(file: Any) -> tuple[Any, str | None]:

@@ -18,6 +18,7 @@ from mutagen.id3 import ID3
 
 from mus.adapters.scanner.fingerprint import fingerprint_open_file
 from mus.adapters.scanner.library_path import relative_library_path
+from mus.adapters.scanner.non_blocking_open import open_non_blocking
 from mus.adapters.scanner.title_from_filename import title_and_artist_from_filename
 from mus.domain.track import FastMetadata
 
@@ -53,7 +54,7 @@ def read_checked_file(
     resolving again. Raises as `read_fast_metadata` does.
     """
     # O_NONBLOCK (hence open(), not Path.open): a FIFO would otherwise block the open forever.
-    with open(path, "rb", opener=_open_non_blocking) as file:
+    with open(path, "rb", opener=open_non_blocking) as file:
         status = os.fstat(file.fileno())
         if identity is not None and identity != (status.st_dev, status.st_ino):
             raise FileReplacedError(f"{file_path} was replaced since it was listed")
@@ -78,10 +79,6 @@ def read_checked_file(
         size=status.st_size,
         content_hash=content_hash,
     )
-
-
-def _open_non_blocking(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _read_tags(file: Any) -> tuple[str | None, str | None, float | None]:
