@@ -20,11 +20,16 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 3
 # make ci runs the contract legs side by side (contract-legs), each on databases of its own:
 # the arq scenarios 14 (MUS_CONTRACT_REDIS_URL's default), the streaq scenarios 4, the harness's
-# own tests 5 (and 6 and 7, which their generative self-test's fuzzer derives from it), the
-# short generative run 2 and 3.
+# own tests 5 (and 6 and 7, which their generative self-test's fuzzer derives from it) and 8,
+# the short generative run 2 and 3.
 CONTRACT_SIDE_REDIS_URL ?= redis://127.0.0.1:6379/4
 CONTRACT_HARNESS_REDIS_URL ?= redis://127.0.0.1:6379/5
 CONTRACT_FUZZ_SIDE_REDIS_URLS ?= redis://127.0.0.1:6379/2,redis://127.0.0.1:6379/3
+# The harness's own tests in two halves of about the same length (the rest on database 8), so
+# both cores work once the legs are done.
+CONTRACT_HARNESS_REST_REDIS_URL ?= redis://127.0.0.1:6379/8
+HARNESS_SLOW_TESTS := harness_tests/test_generative_parity.py harness_tests/test_suite_can_fail.py \
+	harness_tests/test_arq_wiring.py
 BENCH_ARGS ?=
 CHAOS_ARGS ?=
 FUZZ_ARGS ?=
@@ -109,7 +114,10 @@ contract-legs: ## Both legs' scenarios, the harness's own tests and contract-fuz
 		"arq-leg=$(MAKE) contract QUEUE_BACKEND=arq CONTRACT_PATHS=scenarios" \
 		"streaq-leg=MUS_CONTRACT_REDIS_URL=$(CONTRACT_SIDE_REDIS_URL) $(MAKE) ci-streaq-leg" \
 		"harness-tests=MUS_CONTRACT_REDIS_URL=$(CONTRACT_HARNESS_REDIS_URL) $(MAKE) contract \
-			QUEUE_BACKEND=arq CONTRACT_PATHS=harness_tests" \
+			QUEUE_BACKEND=arq CONTRACT_PATHS='$(HARNESS_SLOW_TESTS)'" \
+		"harness-tests-rest=MUS_CONTRACT_REDIS_URL=$(CONTRACT_HARNESS_REST_REDIS_URL) $(MAKE) \
+			contract QUEUE_BACKEND=arq \
+			CONTRACT_PATHS='harness_tests $(addprefix --ignore=,$(HARNESS_SLOW_TESTS))'" \
 		"contract-fuzz-short=MUS_CONTRACT_FUZZ_REDIS_URLS=$(CONTRACT_FUZZ_SIDE_REDIS_URLS) \
 			$(MAKE) contract-fuzz-short"
 
