@@ -23,7 +23,6 @@ import math
 import os
 import stat
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from mutagen.mp3 import MP3, BitrateMode
 from mutagen.mp4 import MP4, MP4Tags
 from mutagen.mp4._atom import Atoms
 
+from mus.adapters.scanner.fast_metadata import first_tag_text
 from mus.adapters.scanner.fingerprint import fingerprint_open_file
 from mus.adapters.scanner.non_blocking_open import open_non_blocking
 
@@ -162,20 +162,11 @@ def _title_and_artist(audio: Any) -> tuple[str | None, str | None]:
     if isinstance(tags, ID3):
         id3: Any = tags
         return (
-            _first_text(text for frame in id3.getall("TIT2") for text in frame.text),
-            _first_text(text for frame in id3.getall("TPE1") for text in frame.text),
+            first_tag_text(text for frame in id3.getall("TIT2") for text in frame.text),
+            first_tag_text(text for frame in id3.getall("TPE1") for text in frame.text),
         )
     if isinstance(tags, MP4Tags):
-        return _first_text(tags.get("\xa9nam") or ()), _first_text(tags.get("\xa9ART") or ())
+        return first_tag_text(tags.get("\xa9nam") or ()), first_tag_text(tags.get("\xa9ART") or ())
     if not hasattr(tags, "get"):
         return None, None
-    return _first_text(tags.get("title") or ()), _first_text(tags.get("artist") or ())
-
-
-def _first_text(values: Iterable[Any]) -> str | None:
-    """The first non-blank text among a tag's values (multi-valued tags keep only the first)."""
-    for value in values:
-        cleaned = str(value).replace("\x00", "").strip()
-        if cleaned:
-            return cleaned
-    return None
+    return first_tag_text(tags.get("title") or ()), first_tag_text(tags.get("artist") or ())

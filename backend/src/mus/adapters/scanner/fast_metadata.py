@@ -97,15 +97,15 @@ def _read_tags(file: Any) -> tuple[str | None, str | None, float | None]:
     elif isinstance(tags, ID3):
         # WAVE has no "easy" wrapper: its ID3 tag is read by frame id.
         id3: Any = tags
-        title = _first_text(text for frame in id3.getall("TIT2") for text in frame.text)
-        artist = _first_text(text for frame in id3.getall("TPE1") for text in frame.text)
+        title = first_tag_text(text for frame in id3.getall("TIT2") for text in frame.text)
+        artist = first_tag_text(text for frame in id3.getall("TPE1") for text in frame.text)
     else:
-        title = _first_text(tags.get("title") or ())
-        artist = _first_text(tags.get("artist") or ())
+        title = first_tag_text(tags.get("title") or ())
+        artist = first_tag_text(tags.get("artist") or ())
     return title, artist, _duration(audio)
 
 
-def _first_text(values: Iterable[Any]) -> str | None:
+def first_tag_text(values: Iterable[Any]) -> str | None:
     """The first non-blank text among a tag's values (multi-valued tags keep only the first)."""
     for value in values:
         cleaned = str(value).replace("\x00", "").strip()
