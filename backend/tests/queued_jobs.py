@@ -7,8 +7,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from mus.adapters.queue.streaq_job_queue import create_producer
 from mus.core.config import Settings
-from mus.core.streaq_broker import create_producer
 
 
 async def queued_jobs(settings: Settings, queue_name: str) -> list[tuple[str, dict[str, Any]]]:

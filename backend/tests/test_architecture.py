@@ -1,9 +1,11 @@
 """The layout is the architecture: imports run one way, top to bottom (ARCHITECTURE.md).
 
-Every `mus` module sits on one floor; a module may import its own floor or any floor below,
-never one above. The driving adapters (api, watcher, jobs) are independent of each other: the
-entry points wire them. Only `mus.core` names the queue backend, and nothing in `mus` imports
-arq, the baseline that lives on in `contract_tests/` alone.
+Every `mus` module sits on one floor, read from its folder; a module may import its own floor
+or any floor below, never one above, `core/` included and with no exception list. The outer
+adapters (api, watcher, jobs, web, and adapters/queue, the job-queue port on streaq) are
+independent of each other: the entry points wire them. Only `core/streaq_broker.py` and
+`adapters/queue/` name the queue backend, and nothing in `mus` imports arq, the baseline that
+lives on in `contract_tests/` alone.
 """
 
 from __future__ import annotations
@@ -22,24 +24,20 @@ PACKAGE_ROOT = Path(mus.__file__).resolve().parent
 
 # Top to bottom. A module belongs to the first floor with a prefix it starts with.
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("entry points", ("mus.main", "mus.cli", "mus.worker", "mus.local_stack")),
     (
-        "entry points",
-        (
-            "mus.main",
-            "mus.cli",
-            "mus.core.streaq_broker",
-            "mus.core.streaq_operator",
-            "mus.local_stack",
-        ),
+        "outer adapters",
+        ("mus.api", "mus.watcher", "mus.jobs", "mus.web", "mus.adapters.queue"),
     ),
-    ("driving adapters", ("mus.api", "mus.watcher", "mus.jobs", "mus.web")),
     ("application", ("mus.application",)),
     ("driven adapters", ("mus.adapters", "mus.demo")),
     ("domain", ("mus.domain",)),
     ("core", ("mus.core", "mus")),
 )
-INDEPENDENT_FLOORS = {"driving adapters"}
+INDEPENDENT_FLOORS = {"outer adapters"}
 QUEUE_BACKENDS = ("streaq", "arq", "coredis")
+# The only modules that may name the queue backend: the broker, and the port's adapter.
+QUEUE_BACKEND_ROOMS = ("mus.core.streaq_broker", "mus.adapters.queue")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +103,7 @@ def _mus_target(target: str, root: Path) -> str | None:
 
 
 def upward_imports(root: Path = PACKAGE_ROOT) -> list[str]:
-    """One sentence per import that runs back up, or across independent driving adapters."""
+    """One sentence per import that runs back up, or across independent outer adapters."""
     problems: set[str] = set()
     for found in imports_of(root):
         target = _mus_target(found.target, root)
@@ -121,12 +119,13 @@ def upward_imports(root: Path = PACKAGE_ROOT) -> list[str]:
     return sorted(problems)
 
 
-def backend_names_outside_core(root: Path = PACKAGE_ROOT) -> list[str]:
-    """Imports of a queue backend's package, or its name in code, outside `mus.core`."""
+def backend_names_outside_their_rooms(root: Path = PACKAGE_ROOT) -> list[str]:
+    """Imports of a queue backend's package, or its name in code, outside the broker
+    (`core/streaq_broker.py`) and the port's adapter (`adapters/queue/`)."""
     problems: list[str] = []
     for path in sorted(root.rglob("*.py")):
         module = module_name(path, root)
-        if _matches(module, "mus.core"):
+        if any(_matches(module, room) for room in QUEUE_BACKEND_ROOMS):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         docstrings = {
@@ -159,8 +158,8 @@ def test_imports_run_one_way_top_to_bottom() -> None:
     assert upward_imports() == []
 
 
-def test_only_core_names_the_queue_backend_and_nothing_imports_arq() -> None:
-    assert backend_names_outside_core() == []
+def test_only_the_broker_and_the_queue_adapter_name_the_backend_and_nothing_imports_arq() -> None:
+    assert backend_names_outside_their_rooms() == []
     arq_imports = [
         f"{found.module}:{found.line}"
         for found in imports_of(PACKAGE_ROOT)
@@ -188,26 +187,51 @@ def test_every_module_is_on_a_floor() -> None:
         (
             "domain/track.py",
             "from mus.api.schemas import TrackOut\n",
-            "mus.domain.track:1 imports mus.api.schemas: domain may not import driving "
+            "mus.domain.track:1 imports mus.api.schemas: domain may not import outer "
             "adapters (above it)",
         ),
         (
             "application/scan.py",
             "def late():\n    from mus.jobs import registry\n",
             "mus.application.scan:2 imports mus.jobs.registry: application may not import "
-            "driving adapters (above it)",
+            "outer adapters (above it)",
         ),
         (
             "api/routes/tracks.py",
             "from mus.watcher.change_mapper import ChangeKind\n",
             "mus.api.routes.tracks:1 imports mus.watcher.change_mapper: mus.api and mus.watcher "
-            "are independent driving adapters",
+            "are independent outer adapters",
         ),
         (
             "adapters/persistence/database.py",
             "from ...application import job_queue\n",
             "mus.adapters.persistence.database:1 imports mus.application.job_queue: driven "
             "adapters may not import application (above it)",
+        ),
+        # core/ is the ground floor, its broker included: what ran back up before issue 24.
+        (
+            "core/streaq_broker.py",
+            "from mus.jobs.registry import JOBS\n",
+            "mus.core.streaq_broker:1 imports mus.jobs.registry: core may not import outer "
+            "adapters (above it)",
+        ),
+        (
+            "core/config.py",
+            "from mus.application.job_queue import JobQueue\n",
+            "mus.core.config:1 imports mus.application.job_queue: core may not import "
+            "application (above it)",
+        ),
+        (
+            "core/streaq_broker.py",
+            "from mus import worker\n",
+            "mus.core.streaq_broker:1 imports mus.worker: core may not import entry points "
+            "(above it)",
+        ),
+        (
+            "adapters/queue/streaq_job_queue.py",
+            "from mus.api.schemas import TrackOut\n",
+            "mus.adapters.queue.streaq_job_queue:1 imports mus.api.schemas: "
+            "mus.adapters.queue and mus.api are independent outer adapters",
         ),
     ],
 )
@@ -223,6 +247,8 @@ def test_a_planted_back_up_import_is_named(
         "application",
         "domain",
         "adapters/persistence",
+        "adapters/queue",
+        "core",
     ]:
         for level in range(1, len(package.split("/")) + 1):
             folder = root.joinpath(*package.split("/")[:level])
@@ -234,19 +260,29 @@ def test_a_planted_back_up_import_is_named(
         "jobs/registry.py",
         "watcher/change_mapper.py",
         "application/job_queue.py",
+        "worker.py",
     ]:
         (root / name).write_text("")
     (root / module).write_text(source)
     assert upward_imports(root) == [expected]
 
 
-def test_a_backend_named_outside_core_is_found(tmp_path: Path) -> None:
+def test_a_backend_named_outside_its_rooms_is_found(tmp_path: Path) -> None:
+    """Elsewhere in core/ or in the worker's entry is outside too; the two rooms are not."""
     root = tmp_path / "mus"
-    (root / "api").mkdir(parents=True)
+    for package in ["api", "core", "adapters/queue"]:
+        (root / package).mkdir(parents=True)
+        (root / package / "__init__.py").touch()
     (root / "__init__.py").touch()
     (root / "api" / "__init__.py").write_text('"""The api; streaq in a docstring is fine."""\n')
     (root / "api" / "run.py").write_text("import streaq\nCOMMAND = ['-m', 'arq', 'run']\n")
-    assert backend_names_outside_core(root) == [
+    (root / "core" / "config.py").write_text("from coredis import Redis\n")
+    (root / "worker.py").write_text("from streaq.types import StreaqRetry\n")
+    (root / "core" / "streaq_broker.py").write_text("from streaq import Worker\n")
+    (root / "adapters" / "queue" / "job_queue.py").write_text("import streaq\n")
+    assert backend_names_outside_their_rooms(root) == [
         "mus.api.run:1 names 'streaq'",
         "mus.api.run:2 names 'arq'",
+        "mus.core.config:1 names 'coredis'",
+        "mus.worker:1 names 'streaq.types'",
     ]

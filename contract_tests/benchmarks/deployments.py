@@ -2,7 +2,7 @@
 
 arq (the baseline): one `arq` worker process per queue, max_jobs 10 each, the api enqueueing
 through `ArqJobQueue`. streaq: `MUS_WORKER_PROCESSES` (default: the number of cores)
-processes of `python -m streaq run mus.core.streaq_broker:worker`, concurrency
+processes of `python -m streaq run mus.worker:worker`, concurrency
 `MUS_WORKER_CONCURRENCY` each, the api enqueueing through `StreaqConnection`.
 """
 
@@ -21,10 +21,11 @@ from arq.constants import health_check_key_suffix, result_key_prefix
 from streaq.constants import REDIS_HEALTH, REDIS_PREFIX, REDIS_RESULT
 
 from benchmarks.streaq_bench_worker import WORKER_TARGET as STREAQ_BENCH_TARGET
+from mus.adapters.queue.streaq_job_queue import open_job_queue
 from mus.application.job_catalogue import QUEUES_BY_PRIORITY
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
-from mus.core.streaq_broker import QUEUE_NAME, WORKER_MODULE_COMMAND, WORKER_TARGET, open_job_queue
+from mus.core.streaq_broker import QUEUE_NAME, WORKER_MODULE_COMMAND, WORKER_TARGET
 
 from harness.arq_wiring import MAX_JOBS, ArqJobQueue, arq_queue_key, open_arq_pool
 

@@ -134,7 +134,7 @@ def run_gate(broker: str) -> LegResult:
 def dragonfly_refusal(url: str) -> tuple[int, str]:
     """The real streaq worker CLI against DragonflyDB: its exit code and what it printed."""
     completed = subprocess.run(
-        [sys.executable, "-m", "streaq", "run", "mus.core.streaq_broker:worker"],
+        [sys.executable, "-m", "streaq", "run", "mus.worker:worker"],
         cwd=BACKEND_ROOT,
         env={**os.environ, "REDIS_URL": url},
         capture_output=True,

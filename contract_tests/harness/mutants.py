@@ -20,24 +20,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.mutation_list import MUTATIONS, Mutation
 from harness.parity_results import REPORT_DIR
 from harness.provenance import CONTRACT_ROOT
 
 REPO_ROOT = CONTRACT_ROOT.parent
 FAILED = re.compile(r"^FAILED (?P<test>scenarios/\S+::test_scenario\[(?P<name>[^\]]+)\])", re.M)
 RUN_SECONDS = 600
-
-
-@dataclass(frozen=True, slots=True)
-class Mutation:
-    """`old` is replaced by `new` (exactly once) in `path`; `scenarios` are pytest selections."""
-
-    name: str
-    what: str
-    path: str
-    old: str
-    new: str
-    scenarios: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +62,7 @@ def apply(mutation: Mutation, root: Path) -> None:
     if count != 1:
         raise SystemExit(
             f"contract-mutants: mutation {mutation.name!r} no longer applies: its text is found "
-            f"{count} times in {mutation.path} (expected once); update harness/mutants.py"
+            f"{count} times in {mutation.path} (expected once); update harness/mutation_list.py"
         )
     path.write_text(text.replace(mutation.old, mutation.new))
 
@@ -123,8 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", default=[], help="run these mutations only")
     args = parser.parse_args(argv)
-    from harness.mutation_list import MUTATIONS  # imports this module: late, not circular
-
     chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
     with tempfile.TemporaryDirectory(prefix="mus-mutants-") as folder:
         workdir = Path(folder)

@@ -1,11 +1,29 @@
 """The mistakes `make contract-mutants` plants, one at a time: each is one a queue migration
-or an everyday change could make, and each must make a scenario fail."""
+or an everyday change could make, and each must make a scenario fail.
+
+Data that the runner (`harness.mutants`) reads: this module imports nothing of the harness.
+"""
 
 from __future__ import annotations
 
-from harness.mutants import Mutation
+from dataclasses import dataclass
 
-STREAQ = "backend/src/mus/core/streaq_broker.py"
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """`old` is replaced by `new` (exactly once) in `path`; `scenarios` are pytest selections."""
+
+    name: str
+    what: str
+    path: str
+    old: str
+    new: str
+    scenarios: tuple[str, ...]
+
+
+BROKER = "backend/src/mus/core/streaq_broker.py"
+QUEUE_ADAPTER = "backend/src/mus/adapters/queue/streaq_job_queue.py"
+WORKER = "backend/src/mus/worker.py"
 FILE_JOBS = "backend/src/mus/jobs/file_system_jobs.py"
 CREATED = "scenarios/test_file_created.py::test_scenario"
 CHANGES = "scenarios/test_file_changes.py::test_scenario"
@@ -14,7 +32,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="priority-reversed",
         what="streaq's priority list not reversed: low runs before high",
-        path=STREAQ,
+        path=QUEUE_ADAPTER,
         old="tuple(queue.value for queue in reversed(QUEUES_BY_PRIORITY))",
         new="tuple(queue.value for queue in QUEUES_BY_PRIORITY)",
         scenarios=("scenarios/test_priorities.py",),
@@ -22,7 +40,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="deletion-at-low-on-streaq",
         what="file deletions enqueued at low priority, on streaq only",
-        path=STREAQ,
+        path=QUEUE_ADAPTER,
         old=".start(priority=queue.value)",
         new=(
             '.start(priority="low_priority" if task_name == "handle_file_deleted" else queue.value)'
@@ -40,7 +58,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="failures-reported-as-success",
         what="the streaq job wrapper turns any exception into a successful result",
-        path=STREAQ,
+        path=BROKER,
         old="""        except BrokerUnavailableError as exc:
             raise StreaqRetry(str(exc), delay=BROKER_RETRY_SECONDS) from exc
 """,
@@ -106,7 +124,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="task-name",
         what="streaq tasks registered under a renamed job name the port does not enqueue",
-        path=STREAQ,
+        path=WORKER,
         old="worker.task(name=name, max_tries=MAX_TRIES)",
         new='worker.task(name=name.replace("_file_", "_"), max_tries=MAX_TRIES)',
         scenarios=(f"{CREATED}[tagged_mp3_with_cover]",),

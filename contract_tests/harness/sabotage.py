@@ -24,7 +24,7 @@ def skip_cover(monkeypatch: pytest.MonkeyPatch) -> None:
 def streaq_drops_file_deletions(monkeypatch: pytest.MonkeyPatch) -> None:
     """On streaq only, `handle_file_deleted` never reaches the broker: the planted difference
     `make contract-fuzz` must find and shrink (harness_tests/test_generative_parity.py)."""
-    from mus.core.streaq_broker import StreaqJobQueue
+    from mus.adapters.queue.streaq_job_queue import StreaqJobQueue
 
     original = StreaqJobQueue.enqueue
 

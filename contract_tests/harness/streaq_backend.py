@@ -14,17 +14,17 @@ from streaq import TaskStatus, Worker
 from streaq.task import TaskResult
 from streaq.types import StreamMessage
 
-from mus.application.job_catalogue import JOB_QUEUES
-from mus.application.job_queue import JobQueue, JobRequest
-from mus.core.config import Settings
-from mus.core.streaq_broker import (
+from mus.adapters.queue.streaq_job_queue import (
     PRIORITIES,
-    WORKER_MODULE_COMMAND,
     StreaqConnection,
     StreaqJobQueue,
     create_producer,
-    create_worker,
 )
+from mus.application.job_catalogue import JOB_QUEUES
+from mus.application.job_queue import JobQueue, JobRequest
+from mus.core.config import Settings
+from mus.core.streaq_broker import WORKER_MODULE_COMMAND
+from mus.worker import create_worker
 
 from harness.queue_backend import ExecutedJob
 

@@ -44,7 +44,9 @@ def test_a_port_delegating_to_its_backend_is_not_a_call_site(tmp_path: Path) -> 
         "    await port.enqueue('handle_file_created', file_path='a')\n"
     )
     assert static_enqueue_sites(package) == {"mus.ports:route"}
-    assert "mus.core.streaq_broker:StreaqConnection.enqueue" not in static_enqueue_sites()
+    assert (
+        "mus.adapters.queue.streaq_job_queue:StreaqConnection.enqueue" not in static_enqueue_sites()
+    )
 
 
 async def test_a_site_that_keeps_jobs_in_a_comprehension_is_named_as_its_function() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.mutants import REPO_ROOT, Mutation, apply
-from harness.mutation_list import MUTATIONS
+from harness.mutants import REPO_ROOT, apply
+from harness.mutation_list import MUTATIONS, Mutation
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.name)

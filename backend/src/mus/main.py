@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from mus.adapters.queue.streaq_job_queue import open_job_queue
+from mus.adapters.queue.streaq_operator import mount_streaq_ui, streaq_queue_monitor
 from mus.api.access_log import install_access_log_redaction
 from mus.api.app_state import (
     DEFAULT_SSE_KEEPALIVE_SECONDS,
@@ -26,8 +28,6 @@ from mus.api.routes.docs import page_router as docs_page_router
 from mus.api.startup_failure import StartupFailureReporter
 from mus.application.job_queue import JobQueueOpener
 from mus.core.config import AppEnv, Settings, get_settings
-from mus.core.streaq_broker import open_job_queue
-from mus.core.streaq_operator import mount_streaq_ui, streaq_queue_monitor
 from mus.web.pages import mount_web_pages
 
 QUEUE_UI_PATH = "/admin/queue"

@@ -8,12 +8,13 @@ from pathlib import Path
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.application.initial_scan import run_initial_scan
 from mus.application.job_outbox import OutboxRelay
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqConnection, create_worker
 from mus.demo.audio_generator import generate_library
 from mus.domain.track import ProcessingStatus
+from mus.worker import create_worker
 
 from tests.own_redis import OwnRedis
 

@@ -11,18 +11,15 @@ import pytest
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.queue.streaq_job_queue import StreaqConnection, StreaqJobQueue, create_producer
 from mus.application.job_outbox import OutboxRelay, keep_job
 from mus.application.job_queue import JobRequest
 from mus.core.config import Settings
-from mus.core.streaq_broker import (
-    MusWorker,
-    StreaqConnection,
-    StreaqJobQueue,
-    create_producer,
-    create_worker,
-)
+from mus.core.streaq_broker import MusWorker
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
+from mus.jobs.runtime import JobRuntime
+from mus.worker import create_worker
 
 from tests.own_redis import OwnRedis
 from tests.queued_jobs import queued_jobs
@@ -181,7 +178,7 @@ async def test_a_batch_sent_again_whole_ends_as_if_sent_once(
     assert all(track.last_error is None for track in tracks)
 
 
-async def run_worker_until_idle(settings: Settings) -> MusWorker:
+async def run_worker_until_idle(settings: Settings) -> MusWorker[JobRuntime]:
     worker = create_worker(settings)
     worker.burst = True
     await worker.run_async()

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from mus.core.config import Settings, settings_problem
-from mus.core.streaq_broker import worker_from_settings
+from mus.worker import worker_from_settings
 
 
 def test_dragonfly_url_is_an_alias_of_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:

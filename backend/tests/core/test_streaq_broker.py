@@ -10,22 +10,15 @@ from streaq import Worker
 
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.queue.streaq_job_queue import PRIORITIES, StreaqJobQueue, create_producer
 from mus.application.job_queue import JobRejectedError, JobRequest
 from mus.core.config import Settings
-from mus.core.streaq_broker import (
-    PRIORITIES,
-    QUEUE_NAME,
-    MusWorker,
-    StreaqJobQueue,
-    create_producer,
-    create_worker,
-    from_json,
-    to_json,
-)
+from mus.core.streaq_broker import QUEUE_NAME, MusWorker, from_json, to_json
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import ProcessingStatus
 from mus.jobs.registry import JOBS
+from mus.worker import create_worker
 
 from tests.queued_jobs import queued_jobs
 from tests.round_trip_proxy import RoundTripProxy

@@ -1,4 +1,4 @@
-"""The real `streaq run mus.core.streaq_broker:worker`: preflight sentences and subset workers."""
+"""The real `streaq run mus.worker:worker`: preflight sentences and subset workers."""
 
 from __future__ import annotations
 
@@ -12,22 +12,27 @@ import pytest
 
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqConnection, create_worker
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
+from mus.worker import create_worker
 
 from tests.process_probes import free_port
 from tests.queued_jobs import queued_jobs
 from tests.stub_broker import DRAGONFLY_INFO, REDIS6_INFO, StartStub
 
 STREAQ = Path(sys.executable).with_name("streaq")
-WORKER = "mus.core.streaq_broker:worker"
+WORKER = "mus.worker:worker"
 REQUIREMENT = "mus needs Redis >= 7 or Valkey >= 7.2."
 
 
 async def streaq_run(
-    settings: Settings, *args: str, timeout_seconds: float = 60, **env: str
+    settings: Settings,
+    *args: str,
+    timeout_seconds: float = 60,
+    target: str = WORKER,
+    **env: str,
 ) -> tuple[int, str]:
     """Run the CLI to its end; (exit code, stdout and stderr together)."""
     environment = {
@@ -38,7 +43,7 @@ async def streaq_run(
         **env,
     }
     process = await asyncio.create_subprocess_exec(
-        str(STREAQ), "run", *args, WORKER,
+        str(STREAQ), "run", *args, target,
         env=environment,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -48,7 +53,7 @@ async def streaq_run(
     except TimeoutError:
         process.kill()
         await process.wait()
-        pytest.fail(f"`streaq run {WORKER}` did not exit within {timeout_seconds:.0f}s")
+        pytest.fail(f"`streaq run {target}` did not exit within {timeout_seconds:.0f}s")
     assert process.returncode is not None
     return process.returncode, output.decode()
 
@@ -96,10 +101,21 @@ async def test_a_misspelt_queue_is_named(settings: Settings) -> None:
     )
 
 
+async def test_the_old_entry_name_says_where_the_worker_went(settings: Settings) -> None:
+    """A stale compose override still runs `mus.core.streaq_broker:worker`: one sentence."""
+    code, output = await streaq_run(settings, target="mus.core.streaq_broker:worker")
+
+    assert code == 1
+    assert output.strip() == (
+        "mus worker not started: mus.core.streaq_broker:worker moved; "
+        "run `streaq run mus.worker:worker`"
+    )
+
+
 async def test_the_api_does_not_build_the_cli_worker(settings: Settings) -> None:
     """MUS_WORKER_QUEUES is the worker's setting: a typo in it must not stop the api."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import mus.main, mus.core.streaq_broker as b; print(b.PRIORITIES)",
+        sys.executable, "-c", "import mus.main, mus.worker as w; print(w.PRIORITIES)",
         env={**os.environ, "MUS_WORKER_QUEUES": "urgent"},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -144,7 +160,7 @@ GRACEFUL_WORKER = """
 import asyncio, sys
 from pathlib import Path
 from mus.core.config import get_settings
-from mus.core.streaq_broker import worker_from_settings
+from mus.worker import worker_from_settings
 
 marks = Path(sys.argv[1])
 worker = worker_from_settings(get_settings())

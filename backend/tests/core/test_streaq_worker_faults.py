@@ -1,6 +1,6 @@
 """The real streaq worker under faults: a broker restart, a SIGKILL of the worker.
 
-Every test runs `streaq run mus.core.streaq_broker:worker` as a process on a Redis of its
+Every test runs `streaq run mus.worker:worker` as a process on a Redis of its
 own with AOF (fsync always) in the test's folder, and bounds every wait.
 """
 
@@ -20,8 +20,8 @@ import pytest
 
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.queue.streaq_job_queue import StreaqJobQueue, create_producer
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqJobQueue, create_producer
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import ProcessingStatus
@@ -29,7 +29,7 @@ from mus.domain.track import ProcessingStatus
 from tests.own_redis import OwnRedis
 
 STREAQ = Path(sys.executable).with_name("streaq")
-WORKER = "mus.core.streaq_broker:worker"
+WORKER = "mus.worker:worker"
 
 
 @contextmanager

@@ -9,8 +9,9 @@ import pytest
 from docker_files import DOCKER_DIR, REPO_ROOT, load_compose
 from jsonschema import Draft202012Validator
 
+from mus.adapters.queue.streaq_job_queue import PRIORITIES
 from mus.core.config import Settings
-from mus.core.streaq_broker import PRIORITIES, worker_from_settings
+from mus.worker import worker_from_settings
 
 COMPOSE = "docker-compose.yml"
 OVERRIDE = "docker-compose.override.yml.example"
@@ -110,7 +111,7 @@ def test_the_streaq_worker_runs_one_streaq_cli_per_core_on_all_three_queues() ->
 def test_the_dedicated_worker_consumes_only_high_priority() -> None:
     services = load_compose(COMPOSE)["services"]
     dedicated = services["streaq-worker-high"]
-    assert dedicated["command"] == ["streaq", "run", "mus.core.streaq_broker:worker"]
+    assert dedicated["command"] == ["streaq", "run", "mus.worker:worker"]
     assert worker_of(dedicated) == ["high_priority"]
     shared = {k: v for k, v in dedicated["environment"].items() if k != "MUS_WORKER_QUEUES"}
     pool = services["streaq-worker"]["environment"]
@@ -136,7 +137,7 @@ def test_the_development_override_reloads_from_the_bind_mounted_source() -> None
         assert "../backend/src:/app/src" in override[name]["volumes"]
         assert "../backend/requirements.txt:/app/requirements.txt:ro" in override[name]["volumes"]
     assert "mus.main:app" in command_text(override["api"])
-    assert "streaq run mus.core.streaq_broker:worker" in command_text(override["streaq-worker"])
+    assert "streaq run mus.worker:worker" in command_text(override["streaq-worker"])
     assert (DOCKER_DIR / "../backend/src/mus").resolve().is_dir()
 
 

@@ -133,7 +133,7 @@ def test_supervisor_reads_the_config_with_the_image_defaults(
     assert api.command == (
         "/opt/venv/bin/python -m uvicorn mus.main:app --host 0.0.0.0 --port 8000"
     )
-    assert worker.command == "/opt/venv/bin/python -m streaq run mus.core.streaq_broker:worker"
+    assert worker.command == "/opt/venv/bin/python -m streaq run mus.worker:worker"
     assert "--appendonly yes" in redis.command
     assert (api.autostart, worker.autostart, redis.autostart) == (True, True, True)
     # Redis comes up before, and goes down after, the processes that use it.

@@ -161,7 +161,7 @@ def test_supervisord_with_an_external_redis(tmp_path: Path, e2e_redis_url: str) 
     )
     commands = sorted(children.values())
     assert len(commands) == 3
-    assert commands[0].endswith("-m streaq run mus.core.streaq_broker:worker")
+    assert commands[0].endswith("-m streaq run mus.worker:worker")
     assert commands[1] == commands[0]  # MUS_WORKER_PROCESSES=2
     assert "-m uvicorn mus.main:app" in commands[2]
     assert redis.Redis.from_url(e2e_redis_url).ping()  # not ours to stop

@@ -12,8 +12,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqConnection
 from mus.jobs.runtime import JobRuntime, install_job_runtime
 
 

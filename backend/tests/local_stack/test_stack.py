@@ -220,7 +220,7 @@ def test_mus_run_serves_the_demo_and_stops_everything_on_ctrl_c(
             "redis" if "redis-server" in cmd else "api" if "uvicorn" in cmd else cmd.split()[-1]
             for cmd in children.values()
         )
-        worker = "mus.core.streaq_broker:worker"
+        worker = "mus.worker:worker"
         assert kinds == ["api", worker, worker, "redis"]
         assert any(f"127.0.0.1:{redis_port}" in cmd for cmd in children.values())
 

@@ -1,5 +1,6 @@
 """What the FastAPI template means by core: settings, logging, the broker and its preflight.
 
-`streaq_broker` is the one module that names the queue backend: the worker entry point
-(`mus.core.streaq_broker:worker`), the enqueue port on streaq and the api's connection.
+Everything above stands on it and it imports nothing of mus above it. `streaq_broker` is the
+broker: the one streaq Worker configured from the settings, riding out a broker restart; the
+jobs it runs are registered by the worker's entry point, `mus.worker`.
 """

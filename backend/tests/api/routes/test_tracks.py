@@ -22,9 +22,9 @@ from mus.adapters.persistence.models import utc_now
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.core.config import Settings
-from mus.core.streaq_broker import create_worker
 from mus.demo.audio_spec import AUDIO_FORMATS, AudioFormat, AudioSpec
 from mus.domain.track import ProcessingStatus, TrackError
+from mus.worker import create_worker
 
 
 async def test_list_pages_and_filters_by_status(api: Api) -> None:

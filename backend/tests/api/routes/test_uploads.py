@@ -13,8 +13,8 @@ from api_harness import Api, running_api
 from mutagen.id3 import ID3
 from mutagen.oggvorbis import OggVorbis
 
+from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqConnection
 from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec
 

@@ -1,9 +1,9 @@
 """streaq for the operator's view: its own web UI mounted in the api, and mus's figures.
 
-An entry-point module (it names streaq and knows the api's app state by attribute only):
-`mus.main` mounts streaq's UI router under `/admin/queue` and hands the api a
-`StreaqQueueMonitor` that reads depth, running jobs, recent results and live workers from the
-broker through the api's own producer connection.
+A driven adapter beside the job queue (it names streaq and knows the api's app state by
+attribute only, never by import): `mus.main` mounts streaq's UI router under `/admin/queue`
+and hands the api a `StreaqQueueMonitor` that reads depth, running jobs, recent results and
+live workers from the broker through the api's own producer connection.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from streaq.types import StreaqError
 from streaq.ui import get_exception_formatter, get_worker
 from streaq.ui import router as streaq_ui_router
 
+from mus.adapters.queue.streaq_job_queue import PRIORITIES, StreaqConnection
 from mus.application.job_queue import JobQueue
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.queue_figures import JobDurations, QueueDepth, QueueFigures, WorkerSeen
-from mus.core.streaq_broker import PRIORITIES, StreaqConnection
 
 RECENT_RESULTS = 200
 """How many of the latest finished jobs the durations and failure count are taken from."""

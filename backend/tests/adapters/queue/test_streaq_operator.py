@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from streaq.task import TaskResult
 
+from mus.adapters.queue.streaq_operator import durations_by_job
 from mus.core.queue_figures import JobDurations
-from mus.core.streaq_operator import durations_by_job
 
 
 def result(job: str, start: int, finish: int, *, success: bool = True) -> TaskResult[object]:

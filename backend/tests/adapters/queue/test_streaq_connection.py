@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.application.job_queue import JobRejectedError, JobRequest
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqConnection
 
 from tests.own_redis import OwnRedis
 from tests.queued_jobs import queued_jobs
