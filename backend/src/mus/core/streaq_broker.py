@@ -19,15 +19,19 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from anyio import TASK_STATUS_IGNORED
+import anyio
+from anyio import TASK_STATUS_IGNORED, CancelScope
 from anyio.abc import TaskStatus
 from coredis.exceptions import ConnectionError as CoredisConnectionError
 from coredis.exceptions import RedisError as CoredisError
+from coredis.exceptions import StreamConsumerGroupError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from streaq import Worker
+from streaq.constants import REDIS_GROUP, REDIS_HEALTH
 from streaq.task import Task
 from streaq.types import StreaqError, StreaqRetry
+from streaq.utils import now_ms
 
 from mus.application.job_catalogue import QUEUES_BY_PRIORITY, QueueName
 from mus.application.job_queue import JobQueue, JobRequest, route_job, route_jobs
@@ -67,6 +71,9 @@ BROKER_LOST_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 RETRY_SECONDS = 2.0
+# A worker renews every job it holds this many times per redelivery time (streaq: running
+# jobs only, at 0.9 of it): a live worker starved of CPU for most of that time keeps them.
+RENEWALS_PER_REDELIVERY = 6
 FIRST_ATTEMPT_SECONDS = 10.0
 MIN_GAP_SECONDS = 0.5
 
@@ -311,6 +318,34 @@ class MusWorker(Worker[JobRuntime]):
         super().__init__(redis_url=redis_url, **options)
         self.broker_url = redis_url  # streaq keeps only the client it built from it
         self.rebuild = rebuild
+
+    async def renew_idle_timeouts(self, scope: CancelScope) -> None:
+        """Renew every job this worker holds, running or waiting for a slot, and its health
+        key, RENEWALS_PER_REDELIVERY times per `idle_timeout`.
+
+        streaq's own loop renews running jobs only, at 0.9 of the timeout: a job held behind
+        a long one was redelivered to another consumer and ran twice, and a live worker
+        starved of CPU for a tenth of the timeout lost its running jobs.
+        """
+        interval = self.idle_timeout / 1000 / RENEWALS_PER_REDELIVERY
+        health_key = f"{self.prefix}{REDIS_HEALTH}:{self.id}"
+        streams = [self.stream_key + priority for priority in self.priorities]
+        with scope:
+            while True:
+                held: dict[str, list[str]] = {}
+                for stream in streams:
+                    with contextlib.suppress(StreamConsumerGroupError):  # no group yet
+                        pending = await self.redis.xpending(
+                            stream, REDIS_GROUP, "-", "+", self.prefetch, consumer=self.id
+                        )
+                        held[stream] = [str(entry.identifier) for entry in pending]  # type: ignore[union-attr]
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.set(health_key, str(self), px=self.idle_timeout)
+                    pipe.zremrangebyscore(self._results_set, 0, now_ms())
+                    for stream, ids in held.items():
+                        if ids:
+                            pipe.xclaim(stream, REDIS_GROUP, self.id, 0, ids, justid=True)
+                await anyio.sleep(interval)
 
     async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
         configure_worker_logging()
