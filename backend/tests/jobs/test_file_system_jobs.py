@@ -374,3 +374,22 @@ async def test_track_added_is_published_before_its_analysis_can_run(
     assert (await handle_file_created(file_path=SONG.relative_path))["outcome"] == "added"
     seen = [(event["type"], event["processing_status"]) for event in await events.collect()]
     assert seen == [("track_added", "PENDING"), ("track_updated", "COMPLETE")]
+
+
+async def test_a_creation_run_again_after_its_analysis_publishes_nothing_new(
+    runtime: JobRuntime, events: EventTap
+) -> None:
+    # A redelivered job (its worker was thought dead) runs again after the analysis it chained
+    # has finished, even rewritten the file's tags: the same change is not announced twice,
+    # and the track does not go back to PENDING.
+    write_audio(SONG, library(runtime))
+    first = await handle_file_created(file_path=SONG.relative_path)
+    assert (await process_slow_metadata(track_id=first["track_id"], revision=0))[
+        "outcome"
+    ] == "complete"
+    again = await handle_file_created(file_path=SONG.relative_path)
+    assert again == {"outcome": "unchanged", "track_id": first["track_id"]}
+    track = await track_at(runtime, SONG.relative_path)
+    assert track is not None
+    assert track.processing_status is ProcessingStatus.COMPLETE
+    assert await events.types() == ["track_added", "track_updated"]
