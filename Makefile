@@ -30,6 +30,14 @@ CONTRACT_FUZZ_SIDE_REDIS_URLS ?= redis://127.0.0.1:6379/2,redis://127.0.0.1:6379
 CONTRACT_HARNESS_REST_REDIS_URL ?= redis://127.0.0.1:6379/8
 HARNESS_SLOW_TESTS := harness_tests/test_generative_parity.py harness_tests/test_suite_can_fail.py \
 	harness_tests/test_arq_wiring.py
+# make contract-soak: its own Redis databases (the legs run at once, each on one), so it never
+# shares a database with make ci's legs.
+CONTRACT_SOAK_ARQ_REDIS_URL ?= redis://127.0.0.1:6379/10
+CONTRACT_SOAK_STREAQ_REDIS_URL ?= redis://127.0.0.1:6379/11
+RUNS ?= 10
+LOAD ?= 2
+# SOAK_MAKE_TEST=1: the second mode, `make test` over and over beside the legs too.
+SOAK_MAKE_TEST ?=
 BENCH_ARGS ?=
 CHAOS_ARGS ?=
 FUZZ_ARGS ?=
@@ -42,7 +50,7 @@ CONTRACT_PATHS ?=
 
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
 	contract-record contract-determinism contract-fuzz contract-fuzz-short contract-mutants \
-	contract-streaq cutover-gate parity-gate ci-streaq-leg contract-legs back-lock \
+	contract-streaq contract-soak cutover-gate parity-gate ci-streaq-leg contract-legs back-lock \
 	bench bench-scan bench-covers chaos contract-matrix doctor actionlint fuzz-api fuzz-api-short \
 	screenshots test-web clean
 
@@ -120,6 +128,13 @@ contract-legs: ## Both legs' scenarios, the harness's own tests and contract-fuz
 			CONTRACT_PATHS='harness_tests $(addprefix --ignore=,$(HARNESS_SLOW_TESTS))'" \
 		"contract-fuzz-short=MUS_CONTRACT_FUZZ_REDIS_URLS=$(CONTRACT_FUZZ_SIDE_REDIS_URLS) \
 			$(MAKE) contract-fuzz-short"
+
+# Not part of make ci: a CI job of its own (.github/workflows/ci.yml), and long (a run is both
+# legs: about 4 minutes on a loaded 2-core machine).
+contract-soak: ## Both legs RUNS times beside LOAD busy processes (SOAK_MAKE_TEST=1: and make test), then the gate; fails on any difference, naming race or regression
+	cd contract_tests && $(CONTRACT_RUN) python -m harness.soak --runs $(RUNS) --load $(LOAD) \
+		$(if $(SOAK_MAKE_TEST),--make-test) --arq-redis-url $(CONTRACT_SOAK_ARQ_REDIS_URL) \
+		--streaq-redis-url $(CONTRACT_SOAK_STREAQ_REDIS_URL)
 
 contract-streaq: ## The streaq leg against the arq snapshots
 	$(MAKE) contract QUEUE_BACKEND=streaq

@@ -37,6 +37,8 @@ from harness.queue_backend import QueueBackend
 from harness.recorder import RunLog, at_least_once, record
 
 CONTRACT_ROOT = Path(__file__).resolve().parents[1]
+# Only bounds a broken run: the marker follows the events a drained job published.
+EVENTS_ARRIVE_WITHIN_SECONDS = 60.0
 
 
 class World:
@@ -62,6 +64,7 @@ class World:
         self.redelivered = False
         self.one_at_a_time = False
         self.events: list[dict[str, Any]] = []
+        self._discarded = 0
         self._stack = stack
         self._api: httpx.AsyncClient | None = None
         self.watcher = LibraryWatcher(
@@ -79,6 +82,17 @@ class World:
 
     def write_all(self, specs: Iterable[AudioSpec]) -> list[Path]:
         return [self.write(spec) for spec in specs]
+
+    def discard(self, relative_path: str) -> None:
+        """The file leaves the library for a trash outside it, as a desktop deletes.
+
+        Not an unlink: a freed inode number goes to the next new file (ext4 gives it again
+        within a few files), which the watcher then sees as a move of the deleted file, and
+        the recording would follow the file system's allocation rather than the backend.
+        """
+        self._discarded += 1
+        trash = self.settings.data_dir_path / f"trash-{self._discarded}"
+        (self.music / relative_path).rename(trash)
 
     # --- acting as the OS: file events through the watcher's own mapping ------------------
     async def os_events(self, changes: Iterable[tuple[str, str]]) -> int:
@@ -241,14 +255,29 @@ class World:
         """Subscribe to the app's event channel: what the api relays to SSE clients."""
         self._pubsub = self.redis.pubsub()
         await self._pubsub.subscribe(self.settings.event_channel)
+        async with asyncio.timeout(EVENTS_ARRIVE_WITHIN_SECONDS):  # subscribed, then on
+            while (message := await self._pubsub.get_message(timeout=1.0)) is None or (
+                message["type"] != "subscribe"
+            ):
+                pass
 
     async def _collect_events(self) -> None:
+        """Every event published so far: the world publishes a marker of its own and reads
+        up to it. Redis delivers a channel's messages in order, so everything a finished job
+        published is in by then; a read that stops at a quiet moment would depend on how
+        busy the machine is (the marker is waited for, not time)."""
         pubsub = self._pubsub
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
-            if message is None:
-                return
-            self.events.append(json.loads(message["data"]))
+        marker = {"type": "<world: events read up to here>", "token": uuid.uuid4().hex}
+        await self.redis.publish(self.settings.event_channel, json.dumps(marker))
+        async with asyncio.timeout(EVENTS_ARRIVE_WITHIN_SECONDS):
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is None:
+                    continue
+                event = json.loads(message["data"])
+                if event == marker:
+                    return
+                self.events.append(event)
 
     async def record(self) -> dict[str, Any]:
         await self._collect_events()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mus.adapters.persistence.player_state_repository import PlayerStateRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.application.job_outbox import OutboxRelay
+from mus.application.job_queue import JobQueue, JobRequest
 from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
@@ -336,3 +340,56 @@ async def test_deleting_one_of_an_albums_tracks_keeps_the_others_shared_cover(
     (library(runtime) / songs[1].relative_path).unlink()
     assert (await handle_file_deleted(file_path=songs[1].relative_path))["outcome"] == "deleted"
     assert list(runtime.covers.store_dir.iterdir()) == []
+
+
+class AnalysisAtOnce:
+    """The job queue of a worker that starts a chained analysis the moment it is queued (streaq
+    picks a job up in about 4 ms): the real queue takes the job, and the real analysis runs
+    before `enqueue` returns, so it finishes before the job that queued it goes on."""
+
+    def __init__(self, queue: JobQueue) -> None:
+        self.queue = queue
+
+    async def enqueue(self, task_name: str, **kwargs: Any) -> str:
+        task_id = await self.queue.enqueue(task_name, **kwargs)
+        assert task_name == "process_slow_metadata", task_name
+        await process_slow_metadata(**kwargs)
+        return task_id
+
+    async def enqueue_many(self, jobs: Sequence[JobRequest]) -> list[str]:
+        return [await self.enqueue(job.task_name, **job.kwargs) for job in jobs]
+
+    async def backlog(self) -> int:
+        return await self.queue.backlog()
+
+
+async def test_track_added_is_published_before_its_analysis_can_run(
+    runtime: JobRuntime, events: EventTap
+) -> None:
+    # DESIGN.md section 11: the analysis was relayed before `track_added` was published, so a
+    # fast worker's `track_updated` (COMPLETE) reached clients first and the track looked
+    # PENDING again. Events follow the order of the changes.
+    runtime.relay = OutboxRelay(runtime.database, AnalysisAtOnce(runtime.job_queue))
+    write_audio(SONG, library(runtime))
+    assert (await handle_file_created(file_path=SONG.relative_path))["outcome"] == "added"
+    seen = [(event["type"], event["processing_status"]) for event in await events.collect()]
+    assert seen == [("track_added", "PENDING"), ("track_updated", "COMPLETE")]
+
+
+async def test_a_creation_run_again_after_its_analysis_publishes_nothing_new(
+    runtime: JobRuntime, events: EventTap
+) -> None:
+    # A redelivered job (its worker was thought dead) runs again after the analysis it chained
+    # has finished, even rewritten the file's tags: the same change is not announced twice,
+    # and the track does not go back to PENDING.
+    write_audio(SONG, library(runtime))
+    first = await handle_file_created(file_path=SONG.relative_path)
+    assert (await process_slow_metadata(track_id=first["track_id"], revision=0))[
+        "outcome"
+    ] == "complete"
+    again = await handle_file_created(file_path=SONG.relative_path)
+    assert again == {"outcome": "unchanged", "track_id": first["track_id"]}
+    track = await track_at(runtime, SONG.relative_path)
+    assert track is not None
+    assert track.processing_status is ProcessingStatus.COMPLETE
+    assert await events.types() == ["track_added", "track_updated"]

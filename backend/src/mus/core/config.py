@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         default=6.0, gt=0, validation_alias="MUS_WORKER_REDELIVERY_SECONDS"
     )
     """How long a job held by a dead worker waits before another worker takes it (streaq's
-    idle timeout); a live worker renews its running jobs at 0.9 of it."""
+    idle timeout); a live worker renews every job it holds six times per this time."""
     parity_report_path: Path = Field(
         default=Path("../contract_tests/report/parity.html"),
         validation_alias="MUS_PARITY_REPORT_PATH",

@@ -11,6 +11,7 @@ refused with one sentence.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -18,13 +19,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-from anyio import TASK_STATUS_IGNORED
+import anyio
+from anyio import TASK_STATUS_IGNORED, CancelScope
 from anyio.abc import TaskStatus
 from coredis.exceptions import ConnectionError as CoredisConnectionError
+from coredis.exceptions import StreamConsumerGroupError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from streaq import Worker
+from streaq.constants import REDIS_GROUP, REDIS_HEALTH
 from streaq.types import StreaqRetry
+from streaq.utils import now_ms
 
 from mus.core.broker_preflight import (
     BrokerRefusedError,
@@ -60,6 +65,9 @@ BROKER_LOST_ERRORS: tuple[type[BaseException], ...] = (
 Context = TypeVar("Context")
 # The shape of a job streaq runs: keyword arguments in, a JSON-able outcome out.
 JobFunction = Callable[..., Awaitable[dict[str, Any]]]
+# A worker renews every job it holds this many times per redelivery time (streaq: running
+# jobs only, at 0.9 of it): a live worker starved of CPU for most of that time keeps them.
+RENEWALS_PER_REDELIVERY = 6
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +123,34 @@ class MusWorker(Worker[Context]):
         super().__init__(redis_url=redis_url, **options)
         self.broker_url = redis_url  # streaq keeps only the client it built from it
         self.rebuild = rebuild
+
+    async def renew_idle_timeouts(self, scope: CancelScope) -> None:
+        """Renew every job this worker holds, running or waiting for a slot, and its health
+        key, RENEWALS_PER_REDELIVERY times per `idle_timeout`.
+
+        streaq's own loop renews running jobs only, at 0.9 of the timeout: a job held behind
+        a long one was redelivered to another consumer and ran twice, and a live worker
+        starved of CPU for a tenth of the timeout lost its running jobs.
+        """
+        interval = self.idle_timeout / 1000 / RENEWALS_PER_REDELIVERY
+        health_key = f"{self.prefix}{REDIS_HEALTH}:{self.id}"
+        streams = [self.stream_key + priority for priority in self.priorities]
+        with scope:
+            while True:
+                held: dict[str, list[str]] = {}
+                for stream in streams:
+                    with contextlib.suppress(StreamConsumerGroupError):  # no group yet
+                        pending = await self.redis.xpending(
+                            stream, REDIS_GROUP, "-", "+", self.prefetch, consumer=self.id
+                        )
+                        held[stream] = [str(entry.identifier) for entry in pending]  # type: ignore[union-attr]
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.set(health_key, str(self), px=self.idle_timeout)
+                    pipe.zremrangebyscore(self._results_set, 0, now_ms())
+                    for stream, ids in held.items():
+                        if ids:
+                            pipe.xclaim(stream, REDIS_GROUP, self.id, 0, ids, justid=True)
+                await anyio.sleep(interval)
 
     async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
         configure_worker_logging()

@@ -87,9 +87,11 @@ async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> Job
         )
     if not changed:
         return {"outcome": "unchanged", "track_id": track.id}
-    await runtime.relay.send(kept)
+    # Published before the analysis is relayed: a worker may start it at once, and its
+    # event must not reach clients before this one (events follow the order of the changes).
     event = EventType.TRACK_ADDED if before is None else EventType.TRACK_UPDATED
     await runtime.events.publish_track(event, track)
+    await runtime.relay.send(kept)
     logger.info("%s: %s indexed (track %d)", job_name, file_path, track.id)
     return {"outcome": "added" if before is None else "updated", "track_id": track.id}
 
