@@ -114,7 +114,7 @@ def _id3_alone(file: Any) -> tuple[str | None, str | None]:
         if file.read(3) != b"ID3":
             return None, None
         file.seek(0)
-        id3: Any = ID3(file)
+        id3: Any = ID3(file)  # type: ignore[no-untyped-call]
     except Exception:
         # A damaged tag as well: the file name stands in.
         return None, None
