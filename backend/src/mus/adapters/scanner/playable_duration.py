@@ -53,7 +53,7 @@ MP3_SLACK_BYTES = 2048
 PCM_FORMAT_TAGS = (0x0001, 0x0003)
 EXTENSIBLE_FORMAT_TAG = 0xFFFE
 UNKNOWN_WAV_DATA_SIZES = (0, 0xFFFFFFFF)  # a streamed WAV's "size not known yet"
-FLAC_TAIL_MIN_BYTES = 64 * 1024
+FLAC_TAIL_MIN_BYTES = 16 * 1024
 FLAC_TAIL_MAX_BYTES = 1024 * 1024
 OGG_TYPES = (OggVorbis, OggOpus, OggFLAC, OggSpeex)
 
@@ -203,13 +203,15 @@ def _judge_flac(audio: Any, length: float | None, file: BinaryIO, size: int) -> 
 
 
 def _flac_ends_at(tail: bytes, total_samples: int, fixed_blocksize: int) -> bool:
-    """Whether a valid frame header in `tail` starts the block that ends the stream."""
-    start = tail.find(b"\xff")
+    """Whether a valid frame header in `tail` starts the block that ends the stream.
+
+    Searched from the end: in a whole file the last frame header is a few KB back, so only a
+    file that is not whole pays for the full search."""
+    start = tail.rfind(b"\xff")
     while start != -1:
-        end = _flac_frame_end(tail, start, fixed_blocksize)
-        if end == total_samples:
+        if _flac_frame_end(tail, start, fixed_blocksize) == total_samples:
             return True
-        start = tail.find(b"\xff", start + 1)
+        start = tail.rfind(b"\xff", 0, start)
     return False
 
 
