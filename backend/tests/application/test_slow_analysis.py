@@ -216,9 +216,8 @@ async def test_corrupt_audio_ends_in_error_with_a_readable_message(
     assert stored.last_error == result.error
     assert stored.last_error.job_name == "process_slow_metadata"
     # In words a person understands; ffprobe's own ("moov atom not found") goes to the log.
-    assert stored.last_error.error_message == (
-        "the file is cut short or damaged: the index of its audio (moov) is missing"
-    )
+    # Bytes that do not even start like an MP4 are not audio, not "cut short".
+    assert stored.last_error.error_message == "not an audio file (or damaged beyond reading)"
     assert started - timedelta(seconds=1) <= stored.last_error.timestamp <= datetime.now(UTC)
 
 

@@ -118,6 +118,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Ex
             files[cut_name] = (cut(folder / name, share, cut_name), Expected(None))
         half = f"cut-50-{name}"
         files[half] = (files[half][0], Expected(ProcessingStatus.ERROR, words="cut short:"))
+    # An MP4 with its index (moov) at the end, cut in half: the index is gone.
+    files["cut-50-aac.m4a"] = (
+        cut(folder / "aac.m4a", 0.5, "cut-50-aac.m4a"),
+        Expected(ProcessingStatus.ERROR, words="the index of its audio (moov) is missing"),
+    )
     for name in SELF_MEASURING:
         for share in (0.10, 0.50):
             cut_name = f"cut-{int(share * 100)}-{name}"
@@ -183,6 +188,7 @@ CASES = (
     [*ENCODINGS]
     + [f"cut-{p}-{n}" for n in CLAIMING for p in (1, 10, 50)]
     + [f"cut-{p}-{n}" for n in SELF_MEASURING for p in (10, 50)]
+    + ["cut-50-aac.m4a"]
     + ["header-only.wav", "header-only.flac", "video-only.ogg", "unknown-codec.wav", "junk.mp3"]
     + ["id3v22.mp3", "id3v23-huge-frame.mp3", "id3v24-lyrics3-v1.mp3", "id3v23-ape.mp3"]
     + ["cut-50-tagged.mp3", "tags-then-nothing.mp3"]

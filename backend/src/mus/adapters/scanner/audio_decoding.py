@@ -36,6 +36,7 @@ UNKNOWN_CODECS = ("", "none", "unknown")
 # ("Could not seek" is also what random bytes named .mp3 give: not a sign of a cut.)
 _CUT_SHORT_SIGNS = ("End of file", "partial file", "truncated")
 _MISSING_INDEX_SIGNS = ("moov atom not found",)
+AUDIO_SIGNATURES = (b"OggS", b"ID3", b"RIFF", b"fLaC")
 NOT_AUDIO = "not an audio file (or damaged beyond reading)"
 NO_AUDIO_STREAM = "no audio stream (the file holds only video or data)"
 CUT_SHORT_BEFORE_AUDIO = "the file is cut short: it ends before any of its audio"
@@ -94,7 +95,7 @@ def decode(binary: str, path: Path, name: str, timeout_seconds: float) -> Decode
     if completed.returncode != 0:
         detail = condense_ffprobe_errors(stderr, target)
         logger.info("ffprobe could not read %s: %s", name, detail)
-        raise AudioProbeError(_in_words(detail))
+        raise AudioProbeError(_in_words(detail) if _has_audio_signature(path) else NOT_AUDIO)
     codec, rate, samples = _parse(completed.stdout.decode("utf-8", "replace"))
     if codec is None:
         raise AudioProbeError(NO_AUDIO_STREAM)
@@ -124,6 +125,19 @@ def _parse(output: str) -> tuple[str | None, int, int]:
         elif key == "nb_samples" and value.strip().isdigit():
             samples += int(value)
     return codec, rate, samples
+
+
+def _has_audio_signature(path: Path) -> bool:
+    """Whether the file starts as a container or stream mus plays does (Ogg, ID3, RIFF, FLAC,
+    MP4, an MPEG frame): only such a file can be "cut short"; other bytes are not audio."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(12)
+    except OSError:
+        return False
+    if head.startswith(AUDIO_SIGNATURES) or head[4:8] == b"ftyp":
+        return True
+    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
 
 
 def _in_words(detail: str) -> str:

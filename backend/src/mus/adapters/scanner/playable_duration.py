@@ -91,7 +91,9 @@ def judge_duration(audio: Any, file: BinaryIO, size: int) -> DurationVerdict:
             return DurationVerdict(length)
         if isinstance(audio, MP4):
             return _judge_mp4(length, file, size)
-    except (OSError, ValueError, struct.error, IndexError, KeyError) as exc:
+    except Exception as exc:
+        # A header this code cannot walk (mutagen's atom errors, struct errors on odd sizes,
+        # an unreadable tail): not trusted, so decoded; never an analysis failure.
         return DurationVerdict(None, length, f"header not checkable: {exc!r}")
     return DurationVerdict(None, None, f"{type(audio).__name__}: no rule trusts its length")
 
