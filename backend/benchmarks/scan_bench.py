@@ -75,7 +75,7 @@ async def measure(
                 fallbacks = inline.ffprobe_fallbacks
                 named = ", ".join(fallbacks[:5]) + (", ..." if len(fallbacks) > 5 else "")
                 notes.append(
-                    f"durations by ffprobe (mutagen could not measure): {len(fallbacks)}"
+                    f"durations decoded by ffprobe (header not trusted): {len(fallbacks)}"
                     + (f" ({named})" if fallbacks else "")
                 )
                 notes.append(

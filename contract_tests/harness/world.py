@@ -309,6 +309,10 @@ async def open_world(
     monkeypatch.setenv("MUS_INITIAL_SCAN_ENABLED", "false")
     monkeypatch.setenv("MUS_RECONCILE_SECONDS", "0")  # scenarios call world.reconcile()
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    # The opt-in ID3v2.3 rewrite stays on here: its write, fingerprint and watcher echo are
+    # job behaviour both backends must agree on (tag_rewrite_echo_within_the_lock_is_ignored,
+    # the id3-version mutant). mus's default (a scan writes nothing) is tested in backend/tests.
+    monkeypatch.setenv("MUS_NORMALISE_ID3", "true")
     monkeypatch.delenv("MUSIC_DIR_PATH", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     get_settings.cache_clear()

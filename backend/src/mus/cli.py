@@ -75,7 +75,9 @@ def scan(
                 )
             finally:
                 await database.dispose()
-            progress.update(fast, total=report.fast_scan.indexed + len(report.fast_scan.failures))
+            # What the bar counted: every file the walk handed on. Its skips (empty files,
+            # loops, FIFOs) never reach a reader, so they are listed below, not in the total.
+            progress.update(fast, total=report.fast_scan.found)
         fast_report = report.fast_scan
         console.print(
             f"found {fast_report.found}, indexed {fast_report.indexed} "

@@ -108,28 +108,31 @@ async def test_complete_records_duration_cover_and_the_rewritten_fingerprint(
     assert track.has_cover is True
     assert track.last_error is None
     assert track.revision == before.revision
-    # The normaliser rewrote the file; the row knows the new bytes.
-    assert ID3(path).version == (2, 3, 0)
+    # By default a scan only reads: the file's bytes are as they were, its ID3 version too.
+    assert ID3(path).version == (2, 4, 0)
     assert ID3(path)["TIT2"].text == ["坂本龍一"]
-    assert track.content_hash == content_fingerprint(path) != before.content_hash
+    assert track.content_hash == content_fingerprint(path) == before.content_hash
     assert track.file_mtime == path.stat().st_mtime
     store = covers(library_settings)
     assert Image.open(store.path(track.id, "original")).size == (600, 400)
     assert Image.open(store.path(track.id, "small")).size == (200, 133)
 
 
-async def test_normaliser_write_is_recognised_as_an_echo(
+async def test_opted_in_normaliser_write_is_v23_and_recognised_as_an_echo(
     db: Database, library_settings: Settings
 ) -> None:
+    opted_in = library_settings.model_copy(update={"normalise_id3": True})
     spec = AudioSpec("a.mp3", "mp3", title="Echo", artist="Test")
-    track = await index(db, library_settings, spec)
-    await analyse_track(db, library_settings, track.id, revision=track.revision)
+    track = await index(db, opted_in, spec)
+    await analyse_track(db, opted_in, track.id, revision=track.revision)
     # What the watcher's handle_file_modified would read after our rewrite.
     path = library_settings.music_dir_path / spec.relative_path
     metadata = await asyncio.to_thread(read_fast_metadata, path, library_settings.music_dir_path)
     after = await load(db, track.id)
     assert after is not None and after.processing_status is ProcessingStatus.COMPLETE
     assert after.content_hash != track.content_hash  # the file really was rewritten
+    assert ID3(path).version == (2, 3, 0)
+    assert ID3(path)["TIT2"].text == ["Echo"]
     # The upsert compares exactly these: equal means "unchanged", no new PENDING round.
     assert (metadata.content_hash, metadata.mtime) == (after.content_hash, after.file_mtime)
 
@@ -212,10 +215,9 @@ async def test_corrupt_audio_ends_in_error_with_a_readable_message(
     assert stored.last_error is not None
     assert stored.last_error == result.error
     assert stored.last_error.job_name == "process_slow_metadata"
-    assert stored.last_error.error_message == (
-        "ffprobe could not read 'Album/broken.m4a': "
-        "Invalid data found when processing input (moov atom not found)"
-    )
+    # In words a person understands; ffprobe's own ("moov atom not found") goes to the log.
+    # Bytes that do not even start like an MP4 are not audio, not "cut short".
+    assert stored.last_error.error_message == "not an audio file (or damaged beyond reading)"
     assert started - timedelta(seconds=1) <= stored.last_error.timestamp <= datetime.now(UTC)
 
 

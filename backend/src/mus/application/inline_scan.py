@@ -32,7 +32,7 @@ class InlineScanReport:
     slow_seconds: float
     processes: int
     ffprobe_fallbacks: tuple[str, ...]
-    """Files whose duration mutagen could not measure, so ffprobe did (library paths)."""
+    """Files whose header could not be trusted, so ffprobe decoded them (library paths)."""
     covers_encoded: int
 
     @property

@@ -1,8 +1,8 @@
-"""Slow analysis of one track: duration, ID3v2.3 tags, cover art, then COMPLETE.
+"""Slow analysis of one track: duration, cover art (ID3v2.3 tags if opted in), then COMPLETE.
 
 One open and one mutagen parse give the duration, the tags and the cover (audio_reading);
-ffprobe runs only for a file mutagen cannot measure, and the file is read again only when
-its tags were rewritten.
+ffprobe decodes only a file whose header cannot be trusted (playable_duration), and the file
+is read again only when its tags were rewritten (opt-in).
 
 The body of the `process_slow_metadata` job, free of queue types, so every backend (and the
 inline `mus scan`) runs the same code and decides staleness the same way: a job carrying an
@@ -24,19 +24,17 @@ from pathlib import Path
 from mus.adapters.path_locks import WAIT_SECONDS, WriteKind, WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.scanner.audio_decoding import decoded_duration
 from mus.adapters.scanner.audio_reading import AudioReading, NotAFileError, read_audio
 from mus.adapters.scanner.cover_store import CoverImageError, CoverStore
-from mus.adapters.scanner.duration_probe import (
-    AudioProbeError,
-    probe_duration_blocking,
-    resolve_ffprobe,
-)
+from mus.adapters.scanner.duration_probe import AudioProbeError, resolve_ffprobe
 from mus.adapters.scanner.embedded_cover import cover_of
 from mus.adapters.scanner.fast_metadata import (
     EmptyAudioFileError,
     NotARegularFileError,
     read_fast_metadata,
 )
+from mus.adapters.scanner.playable_duration import CutShortError, settle
 from mus.adapters.scanner.tag_normaliser import TagNormalisationError, normalise_parsed_tags
 from mus.adapters.scanner.title_from_filename import title_and_artist_from_filename
 from mus.adapters.track_writer import track_mutex
@@ -50,7 +48,7 @@ DEFAULT_JOB_NAME = "process_slow_metadata"
 
 
 class DurationReader(StrEnum):
-    """Which reader measured a duration: mutagen in process, or the ffprobe fallback."""
+    """Which reader measured a duration: mutagen in process, or ffprobe's decoding."""
 
     MUTAGEN = "mutagen"
     FFPROBE = "ffprobe"
@@ -178,7 +176,13 @@ async def _analyse_in_turn(
     try:
         if file_processes is not None:
             findings = await asyncio.get_running_loop().run_in_executor(
-                file_processes, analyse_file, path, settings.music_dir_path, track_id, covers
+                file_processes,
+                analyse_file,
+                path,
+                settings.music_dir_path,
+                track_id,
+                covers,
+                settings.normalise_id3,
             )
             return await _record_complete(
                 database, covers=covers, track_id=track_id, expected=expected, findings=findings
@@ -193,7 +197,13 @@ async def _analyse_in_turn(
             else contextlib.nullcontext()
         ):
             findings = await asyncio.to_thread(
-                finish_analysis, path, settings.music_dir_path, track_id, covers, measurement
+                finish_analysis,
+                path,
+                settings.music_dir_path,
+                track_id,
+                covers,
+                measurement,
+                normalise_id3=settings.normalise_id3,
             )
             if write_lock and findings.tags_rewritten:
                 await write_lock.record_content(track.file_path, findings.content_hash)
@@ -235,10 +245,11 @@ async def _unless_current(
 
 
 def measure_file(path: Path, relative_path: str) -> Measurement:
-    """Read the file once; ffprobe only if mutagen cannot measure it (blocking).
+    """Read the file once; decode it (ffprobe) only where its header cannot be trusted.
 
-    A file that is not readable audio raises `TrackAnalysisError` with ffprobe's wording
-    (what users and the recorded contract see); a vanished file is named as such.
+    Which headers are trusted is the rule of `playable_duration`. A file that is not readable
+    audio, has no audio stream or is cut short raises `TrackAnalysisError` with a sentence a
+    person understands; a vanished file is named as such.
     """
     if not path.is_file():
         raise TrackAnalysisError(_missing_message(relative_path))
@@ -251,13 +262,16 @@ def measure_file(path: Path, relative_path: str) -> Measurement:
     if reading is not None and reading.duration is not None:
         return Measurement(reading, reading.duration, DurationReader.MUTAGEN)
     try:
-        duration = probe_duration_blocking(path, display_name=relative_path)
+        decoded = decoded_duration(path, display_name=relative_path)
+        duration = settle(decoded, reading.claimed_duration if reading else None)
     except AudioProbeError as exc:
         if not path.is_file():
             raise TrackAnalysisError(_missing_message(relative_path)) from exc
         raise TrackAnalysisError(str(exc)) from exc
+    except CutShortError as exc:
+        raise TrackAnalysisError(str(exc)) from exc
     if reading is not None:
-        logger.info("%s measured by the fallback: %s", relative_path, reading.unmeasured_reason)
+        logger.info("%s measured by decoding: %s", relative_path, reading.unmeasured_reason)
     reader = DurationReader.FFPROBE if resolve_ffprobe() else DurationReader.MUTAGEN
     return Measurement(reading, duration, reader)
 
@@ -266,20 +280,37 @@ def _missing_message(relative_path: str) -> str:
     return f"file not found: {relative_path}"
 
 
-def analyse_file(path: Path, music_root: Path, track_id: int, covers: CoverStore) -> FileFindings:
+def analyse_file(
+    path: Path,
+    music_root: Path,
+    track_id: int,
+    covers: CoverStore,
+    normalise_id3: bool = False,
+) -> FileFindings:
     """The whole blocking analysis in one call (for a worker process): measure, then finish."""
     measurement = measure_file(path, path.relative_to(music_root).as_posix())
-    return finish_analysis(path, music_root, track_id, covers, measurement)
+    return finish_analysis(
+        path, music_root, track_id, covers, measurement, normalise_id3=normalise_id3
+    )
 
 
 def finish_analysis(
-    path: Path, music_root: Path, track_id: int, covers: CoverStore, measurement: Measurement
+    path: Path,
+    music_root: Path,
+    track_id: int,
+    covers: CoverStore,
+    measurement: Measurement,
+    *,
+    normalise_id3: bool = False,
 ) -> FileFindings:
-    """Normalise tags, store or clear the cover, and say what the file now is (blocking).
+    """Store or clear the cover, normalise tags if the operator opted in, and say what the
+    file now is (blocking).
 
     Works on the parse `measure_file` made, unless the file changed since (then it parses
-    again). A tag that cannot be rewritten (read-only library) or a broken embedded image only
-    costs that feature: the track still plays, so neither turns it into an ERROR.
+    again). By default the file is only read: a scan never changes a byte of the user's files
+    (`MUS_NORMALISE_ID3` opts in to the ID3v2.3 rewrite). A tag that cannot be rewritten
+    (read-only library) or a broken embedded image only costs that feature: the track still
+    plays, so neither turns it into an ERROR.
     """
     relative_path = path.relative_to(music_root).as_posix()
     reading = _current_reading(path, relative_path, measurement.reading)
@@ -288,7 +319,7 @@ def finish_analysis(
     if audio is None:
         reason = reading.unmeasured_reason if reading is not None else "file not readable"
         logger.warning("no tags or cover read from %s: %s", relative_path, reason)
-    else:
+    elif normalise_id3:
         try:
             tags_rewritten = normalise_parsed_tags(audio, path)
         except TagNormalisationError as exc:

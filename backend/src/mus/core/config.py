@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     )
     """How long a job held by a dead worker waits before another worker takes it (streaq's
     idle timeout); a live worker renews every job it holds six times per this time."""
+    normalise_id3: bool = Field(default=False, validation_alias="MUS_NORMALISE_ID3")
+    """Opt-in: slow analysis rewrites an MP3's ID3v2 tag as v2.3. Off by default, since a scan
+    must not change a byte of the user's files (a backup tool sees every rewrite as a change)."""
     parity_report_path: Path = Field(
         default=Path("../contract_tests/report/parity.html"),
         validation_alias="MUS_PARITY_REPORT_PATH",

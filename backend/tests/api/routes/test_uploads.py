@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import mutagen
 import pytest
 from api_harness import Api, running_api
 from mutagen.id3 import ID3
@@ -17,6 +19,8 @@ from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.core.config import Settings
 from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec
+
+from tests.odd_audio import encode
 
 MEGABYTE = 1024 * 1024
 
@@ -187,3 +191,24 @@ async def test_queue_failure_after_the_move_removes_the_file(
         await dead_queue.close()
     assert code == 503
     assert api.library_files() == []
+
+
+@pytest.mark.parametrize("name", ["opus.ogg", "flac-in.ogg", "speex.ogg"])
+async def test_every_ogg_codec_the_scanner_reads_is_accepted(
+    api: Api, tmp_path: Path, name: str
+) -> None:
+    """Opus (messengers' voice notes) and FLAC in .ogg were refused: "no appropriate stream"."""
+    content = encode(tmp_path, name, seconds=1).read_bytes()
+    code, body = await upload(api, f"voice {name}", content, title="Note", artist="Ana")
+    assert code == 202, body
+    assert body["file_path"] == "Ana - Note.ogg"
+    stored: Any = mutagen.File(api.music_dir / body["file_path"])
+    assert (stored.tags["title"], stored.tags["artist"]) == (["Note"], ["Ana"])
+    assert (
+        type(stored).__name__
+        == {
+            "opus.ogg": "OggOpus",
+            "flac-in.ogg": "OggFLAC",
+            "speex.ogg": "OggSpeex",
+        }[name]
+    )

@@ -6,12 +6,11 @@ fingerprint and the parsed tags once; the cover reader and the tag normaliser th
 the parsed object. A file mutagen cannot measure keeps `duration` None with the reason, and
 the caller asks ffprobe (see duration_probe).
 
-mutagen versus ffprobe on every format the generator makes (1, 2 and 3 s, tagged and not,
-measured 2026-12-02): identical to ffprobe's microsecond once rounded to it, which is done
-here. mp3 (LAME "Info" header), flac, ogg and wav agree as read; m4a did not (mutagen's media
-duration is 23.2 ms longer: the AAC priming samples), so m4a takes the movie header's
-duration, which honours the edit list as ffprobe does. An MP3 without a Xing/VBRI header has
-its length estimated from the first frame's bitrate (wrong for VBR): that one goes to ffprobe.
+Whether mutagen's length is the audio that plays is decided by `playable_duration` (the rule,
+per format); where it is not, `duration` is None with the reason and what the header claims,
+and the caller decodes the file (see audio_decoding). mutagen agrees with ffprobe to the
+microsecond on every format the generator makes; m4a takes the movie header's duration, which
+honours the edit list (mutagen's media duration is 23.2 ms longer: the AAC priming samples).
 """
 
 # mutagen ships partial annotations (untyped `File` and info classes).
@@ -19,35 +18,33 @@ its length estimated from the first frame's bitrate (wrong for VBR): that one go
 
 from __future__ import annotations
 
-import math
 import os
 import stat
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mutagen
 from mutagen.id3 import ID3
-from mutagen.mp3 import MP3, BitrateMode
-from mutagen.mp4 import MP4, MP4Tags
-from mutagen.mp4._atom import Atoms
+from mutagen.mp4 import MP4Tags
 
 from mus.adapters.scanner.fast_metadata import first_tag_text
 from mus.adapters.scanner.fingerprint import fingerprint_open_file
 from mus.adapters.scanner.non_blocking_open import open_non_blocking
-
-# ffprobe prints durations to the microsecond; stored durations keep that precision.
-MICROSECOND_DIGITS = 6
+from mus.adapters.scanner.playable_duration import judge_duration
 
 
 @dataclass(frozen=True, slots=True)
 class AudioReading:
-    """What one parse found; `audio` is mutagen's object (None when it could not parse)."""
+    """What one parse found; `audio` is mutagen's object (None when it could not parse).
+
+    `duration` is set only where it can be trusted; else `unmeasured_reason` says why and
+    `claimed_duration` is what the header states (None if it states nothing usable)."""
 
     audio: Any
     duration: float | None
     unmeasured_reason: str | None
+    claimed_duration: float | None
     codec: str | None
     bitrate: int | None
     title: str | None
@@ -75,16 +72,15 @@ def read_audio(path: Path) -> AudioReading:
         content_hash = fingerprint_open_file(file, status.st_size)
         file.seek(0)
         audio, failure = _parse(file)
-        duration, reason = _duration(audio, failure)
-        if duration is not None and isinstance(audio, MP4):
-            duration = _mp4_movie_duration(file) or duration
+        verdict = judge_duration(audio, file, status.st_size)
     title, artist = _title_and_artist(audio)
     info = getattr(audio, "info", None)
     bitrate = getattr(info, "bitrate", None)
     return AudioReading(
         audio=audio,
-        duration=duration,
-        unmeasured_reason=reason,
+        duration=verdict.duration,
+        unmeasured_reason=failure or verdict.reason,
+        claimed_duration=verdict.claimed,
         codec=_codec(audio),
         bitrate=bitrate if isinstance(bitrate, int) and bitrate > 0 else None,
         title=title,
@@ -106,44 +102,6 @@ def _parse(file: Any) -> tuple[Any, str | None]:
     if audio is None:
         return None, "not a recognised audio file"
     return audio, None
-
-
-def _duration(audio: Any, failure: str | None) -> tuple[float | None, str | None]:
-    """(seconds, None) when mutagen's length can be trusted, else (None, the reason)."""
-    if audio is None:
-        return None, failure
-    info = getattr(audio, "info", None)
-    length = getattr(info, "length", None)
-    if not isinstance(length, int | float) or not math.isfinite(length) or length <= 0:
-        return None, f"no valid length ({length!r})"
-    estimated = getattr(info, "bitrate_mode", None) is BitrateMode.UNKNOWN
-    if isinstance(audio, MP3) and (getattr(info, "sketchy", False) or estimated):
-        return None, "mp3 without a Xing/VBRI header: length would be a bitrate estimate"
-    return round(float(length), MICROSECOND_DIGITS), None
-
-
-def _mp4_movie_duration(file: Any) -> float | None:
-    """The movie header's duration, which honours the edit list (encoder priming cut).
-
-    mutagen reports the audio track's media duration, 1024 priming samples (23 ms at
-    44.1 kHz) longer than what plays; ffprobe and players use the movie's. None if unreadable.
-    """
-    try:
-        file.seek(0)
-        atoms = Atoms(file)
-        ok, data = atoms.path(b"moov", b"mvhd")[-1].read(file)
-        if not ok:
-            return None
-        if data[0] == 1:
-            timescale, duration = struct.unpack(">IQ", data[20:32])
-        else:
-            timescale, duration = struct.unpack(">II", data[12:20])
-    except Exception:
-        # A damaged header only costs the refinement: mutagen's own length stands.
-        return None
-    if timescale <= 0 or duration <= 0:
-        return None
-    return round(float(duration) / float(timescale), MICROSECOND_DIGITS)
 
 
 def _codec(audio: Any) -> str | None:

@@ -1,7 +1,7 @@
 """Fast metadata: what one open, one fstat and a tag parse tell about a file, no subprocess.
 
-A file mutagen cannot parse is still indexed (title from its name, no duration): slow
-analysis then marks it ERROR with ffprobe's own message, which says more than ours would.
+A file mutagen cannot parse is still indexed (title from an ID3 tag in front of it if one
+reads, else from its name; no duration): slow analysis then marks it ERROR with the reason.
 """
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ def _read_tags(file: Any) -> tuple[str | None, str | None, float | None]:
         audio = mutagen.File(file, easy=True)
     except Exception:
         # mutagen raises its own errors and, on some garbage, plain struct/index errors;
-        # either way the file is indexed from its name and slow analysis reports the cause.
-        return None, None, None
+        # either way slow analysis reports the cause, and the tags are read if they can be.
+        audio = None
     if audio is None:
-        return None, None, None
+        title, artist = _id3_alone(file)
+        return title, artist, None
     tags = audio.tags
     if tags is None:
         title = artist = None
@@ -103,6 +104,24 @@ def _read_tags(file: Any) -> tuple[str | None, str | None, float | None]:
         title = first_tag_text(tags.get("title") or ())
         artist = first_tag_text(tags.get("artist") or ())
     return title, artist, _duration(audio)
+
+
+def _id3_alone(file: Any) -> tuple[str | None, str | None]:
+    """Title and artist of an ID3v2 tag in front of audio mutagen cannot parse (a file cut
+    short after its tag): an ERROR track then shows its title, not its file name."""
+    try:
+        file.seek(0)
+        if file.read(3) != b"ID3":
+            return None, None
+        file.seek(0)
+        id3: Any = ID3(file)  # type: ignore[no-untyped-call]
+    except Exception:
+        # A damaged tag as well: the file name stands in.
+        return None, None
+    return (
+        first_tag_text(text for frame in id3.getall("TIT2") for text in frame.text),
+        first_tag_text(text for frame in id3.getall("TPE1") for text in frame.text),
+    )
 
 
 def first_tag_text(values: Iterable[Any]) -> str | None:

@@ -1,7 +1,12 @@
 """Title and artist written into an audio file, each format its native way, with mutagen.
 
-mp3 and wav carry ID3 v2.3 (what most players and car stereos read), FLAC and Ogg Vorbis
-carry Vorbis comments, m4a carries iTunes atoms. Blocking: call it in a thread.
+The writer is chosen by what the file contains, not by its name: an `.ogg` may hold Vorbis,
+Opus, FLAC or Speex (messengers' voice notes are Opus), an `.mp3` name may hide a FLAC.
+ID3 (mp3, wav) is edited in the version the file already has, and only the frames asked for
+change: every other frame stays as it was read (no v1 merge, no v2.4 -> v2.3 translation),
+and an ID3v1 tag at the end keeps its bytes but for the changed title or artist. A file with
+no ID3 tag gets v2.3 (what most players and car stereos read). FLAC and Ogg carry Vorbis
+comments, m4a iTunes atoms. Blocking: call it in a thread.
 """
 
 # mutagen ships partial annotations (untyped constructors, Optional tags).
@@ -9,65 +14,123 @@ carry Vorbis comments, m4a carries iTunes atoms. Blocking: call it in a thread.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import mutagen
 from mutagen import MutagenError
 from mutagen.flac import FLAC
-from mutagen.id3 import TIT2, TPE1, Encoding
+from mutagen.id3 import ID3, TIT2, TPE1, Encoding, ID3NoHeaderError
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
+from mutagen.oggflac import OggFLAC
+from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-ID3_VERSION = 3
+from mus.domain.audio_formats import AUDIO_EXTENSIONS
+
+NEW_ID3_VERSION = 3
+ID3V1_SIZE = 128
+# Offsets of the 30-byte title and artist fields in an ID3v1 tag ("TAG" + title + artist + ...).
+ID3V1_TITLE = slice(3, 33)
+ID3V1_ARTIST = slice(33, 63)
+
+Writer = Callable[[Any, Path, str | None, str | None], None]
 
 
 class TagWriteError(ValueError):
     """The file is not a readable file of its format, or its tags could not be saved."""
 
 
-def _set_id3(tags: Any, title: str | None, artist: str | None) -> None:
-    # UTF-16 is the Unicode encoding ID3 v2.3 allows (UTF-8 arrived with v2.4).
+def _text_frames(version: int, title: str | None, artist: str | None) -> list[Any]:
+    # v2.4 has UTF-8; v2.3's Unicode encoding is UTF-16.
+    encoding = Encoding.UTF8 if version == 4 else Encoding.UTF16
+    frames: list[Any] = []
     if title is not None:
-        tags.setall("TIT2", [TIT2(encoding=Encoding.UTF16, text=[title])])
+        frames.append(TIT2(encoding=encoding, text=[title]))
     if artist is not None:
-        tags.setall("TPE1", [TPE1(encoding=Encoding.UTF16, text=[artist])])
+        frames.append(TPE1(encoding=encoding, text=[artist]))
+    return frames
 
 
-def _write_mp3(path: Path, title: str | None, artist: str | None) -> None:
-    audio = MP3(path)
+def _load_id3(path: Path) -> tuple[ID3, int]:
+    """The MP3's ID3v2 tag as stored (v2.2 upgraded to v2.3: mutagen writes no v2.2)."""
+    try:
+        probe = ID3(path, translate=False, load_v1=False)
+    except ID3NoHeaderError:
+        return ID3(), NEW_ID3_VERSION
+    version = probe.version[1]
+    if version in (3, 4):
+        return probe, version
+    return ID3(path, v2_version=3, load_v1=False), 3
+
+
+def _write_mp3(_audio: Any, path: Path, title: str | None, artist: str | None) -> None:
+    tags, version = _load_id3(path)
+    for frame in _text_frames(version, title, artist):
+        tags.setall(frame.FrameID, [frame])
+    old_v1 = _id3v1_bytes(path)
+    # v1=1: an ID3v1 tag is rewritten (from the v2 frames) only where there was one; it is
+    # then put back as it was, with only the edited fields changed.
+    tags.save(path, v1=1, v2_version=version)
+    if old_v1 is not None:
+        _restore_id3v1(path, _patched_id3v1(old_v1, title, artist))
+
+
+def _id3v1_bytes(path: Path) -> bytes | None:
+    """The file's last 128 bytes when they are an ID3v1 tag."""
+    with path.open("rb") as file:
+        file.seek(0, os.SEEK_END)
+        if file.tell() < ID3V1_SIZE:
+            return None
+        file.seek(-ID3V1_SIZE, os.SEEK_END)
+        tail = file.read(ID3V1_SIZE)
+    return tail if tail.startswith(b"TAG") else None
+
+
+def _patched_id3v1(tag: bytes, title: str | None, artist: str | None) -> bytes:
+    data = bytearray(tag)
+    for field, value in ((ID3V1_TITLE, title), (ID3V1_ARTIST, artist)):
+        if value is not None:
+            width = field.stop - field.start
+            data[field] = value.encode("latin-1", "replace")[:width].ljust(width, b"\0")
+    return bytes(data)
+
+
+def _restore_id3v1(path: Path, tag: bytes) -> None:
+    with path.open("r+b") as file:
+        file.seek(-ID3V1_SIZE, os.SEEK_END)
+        if file.read(3) == b"TAG":
+            file.seek(-ID3V1_SIZE, os.SEEK_END)
+            file.write(tag)
+
+
+def _write_wav(audio: Any, _path: Path, title: str | None, artist: str | None) -> None:
     if audio.tags is None:
         audio.add_tags()
-    _set_id3(audio.tags, title, artist)
-    audio.save(v2_version=ID3_VERSION)
+        version = NEW_ID3_VERSION
+    else:
+        version = audio.tags.version[1] if audio.tags.version[1] in (3, 4) else NEW_ID3_VERSION
+    for frame in _text_frames(version, title, artist):
+        audio.tags.setall(frame.FrameID, [frame])
+    audio.save(v2_version=version)
 
 
-def _write_wav(path: Path, title: str | None, artist: str | None) -> None:
-    audio = WAVE(path)
+def _write_vorbis_comments(audio: Any, _path: Path, title: str | None, artist: str | None) -> None:
     if audio.tags is None:
         audio.add_tags()
-    _set_id3(audio.tags, title, artist)
-    audio.save(v2_version=ID3_VERSION)
+    if title is not None:
+        audio.tags["title"] = [title]
+    if artist is not None:
+        audio.tags["artist"] = [artist]
+    audio.save()
 
 
-def _write_vorbis(opener: Callable[[Path], FLAC | OggVorbis]) -> Callable[..., None]:
-    def write(path: Path, title: str | None, artist: str | None) -> None:
-        audio = opener(path)
-        if audio.tags is None:
-            audio.add_tags()
-        if title is not None:
-            audio.tags["title"] = [title]
-        if artist is not None:
-            audio.tags["artist"] = [artist]
-        audio.save()
-
-    return write
-
-
-def _write_m4a(path: Path, title: str | None, artist: str | None) -> None:
-    audio = MP4(path)
+def _write_m4a(audio: Any, _path: Path, title: str | None, artist: str | None) -> None:
     if audio.tags is None:
         audio.add_tags()
     if title is not None:
@@ -77,12 +140,16 @@ def _write_m4a(path: Path, title: str | None, artist: str | None) -> None:
     audio.save()
 
 
-WRITERS: dict[str, Callable[[Path, str | None, str | None], None]] = {
-    ".mp3": _write_mp3,
-    ".wav": _write_wav,
-    ".flac": _write_vorbis(FLAC),
-    ".ogg": _write_vorbis(OggVorbis),
-    ".m4a": _write_m4a,
+# By mutagen's reading of the content. Speex's comment header is rewritten like Vorbis's.
+WRITERS: dict[type, Writer] = {
+    MP3: _write_mp3,
+    WAVE: _write_wav,
+    FLAC: _write_vorbis_comments,
+    OggVorbis: _write_vorbis_comments,
+    OggOpus: _write_vorbis_comments,
+    OggFLAC: _write_vorbis_comments,
+    OggSpeex: _write_vorbis_comments,
+    MP4: _write_m4a,
 }
 
 
@@ -91,13 +158,29 @@ def write_tags(
 ) -> None:
     """Set the given fields (None leaves a field as it is); raises TagWriteError.
 
-    `extension` names the format when the file's own name does not (an upload's temp file).
+    `extension` names the format when the file's own name does not (an upload's temp file);
+    it must be one mus serves, but the content decides how the tags are written.
     """
     suffix = (extension or path.suffix).lower()
-    writer = WRITERS.get(suffix)
-    if writer is None:
+    if suffix not in AUDIO_EXTENSIONS:
         raise TagWriteError(f"cannot write tags to {suffix or 'extension-less'} files")
+    kind = suffix.lstrip(".")
     try:
-        writer(path, title, artist)
+        audio = mutagen.File(path)
     except (MutagenError, OSError, ValueError) as exc:
-        raise TagWriteError(f"not a readable {suffix.lstrip('.')} file: {exc}") from exc
+        raise TagWriteError(f"not a readable {kind} file: {exc}") from exc
+    except Exception as exc:
+        # mutagen raises plain struct/index errors on some garbage.
+        raise TagWriteError(f"not a readable {kind} file: {exc!r}") from exc
+    if audio is None:
+        raise TagWriteError(f"not a readable {kind} file: no audio format recognised")
+    writer = WRITERS.get(type(audio))
+    if writer is None:
+        raise TagWriteError(
+            f"cannot write tags to this {kind} file: it holds {type(audio).__name__}, "
+            "which mus does not edit"
+        )
+    try:
+        writer(audio, path, title, artist)
+    except (MutagenError, OSError, ValueError) as exc:
+        raise TagWriteError(f"not a readable {kind} file: {exc}") from exc
