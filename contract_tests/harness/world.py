@@ -287,7 +287,7 @@ async def open_world(
     settings.ensure_directories()
     redis = aioredis.Redis.from_url(redis_url)
     await redis.flushdb()
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     await database.create_tables()
     async with AsyncExitStack() as stack:
         job_queue = await backend.start(settings)

@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mus.adapters.fault_episodes import FaultEpisode
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxEntry, OutboxRepository
+from mus.adapters.resource_faults import resource_fault
 from mus.application.job_queue import JobQueue, JobRejectedError, JobRequest, route_job
 from mus.core.broker_preflight import BrokerUnavailableError
 
@@ -90,14 +92,22 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = POLL_SECONDS) -> None:
         """Flush every `poll_seconds` (or when woken) until `stop` is set."""
+        episode = FaultEpisode(logger, "job outbox relay", first_delay=poll_seconds)
         while not stop.is_set():
             self._wake.clear()
+            wait = poll_seconds
             try:
                 await self.flush()
-            except Exception:  # the database is busy or gone for a moment: next round
-                logger.exception("job outbox: relay round failed; trying again")
+            except Exception as exc:
+                fault = resource_fault(exc)
+                if fault is None:
+                    logger.exception("job outbox: relay round failed; trying again")
+                else:  # the database busy or full for a while: one line, then quiet rounds
+                    wait = max(poll_seconds, episode.failed(fault))
+            else:
+                episode.recovered()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll_seconds):
+                async with asyncio.timeout(wait):
                     await _first_of(stop, self._wake)
 
     async def _deliver(self, entries: Sequence[OutboxEntry]) -> int:

@@ -40,7 +40,7 @@ class JobRuntime:
     async def open(cls, settings: Settings, job_queue: JobQueue) -> JobRuntime:
         """Connect to the database and Redis (tables are created if missing), start the relay."""
         settings.ensure_directories()
-        database = Database(settings.database_url)
+        database = Database.from_settings(settings)
         await database.create_tables()
         redis = Redis.from_url(settings.redis_url)
         runtime = cls(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,29 +20,47 @@ from mus.adapters.persistence.schema_migrations import (
     add_tracks_file_size,
     migrate_tracks_to_autoincrement,
 )
+from mus.core.config import Settings
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _pragma_setter(busy_timeout_seconds: float) -> Callable[[Any, Any], None]:
+    busy_timeout_ms = max(1, round(busy_timeout_seconds * 1000))
+
+    def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return set_sqlite_pragmas
 
 
 class Database:
-    """Owns the engine and hands out sessions; one per process."""
+    """Owns the engine and hands out sessions; one per process.
 
-    def __init__(self, url: str) -> None:
+    `busy_timeout_seconds` is how long a statement waits for another process's lock before
+    it fails "database is locked" (`Settings.database_busy_timeout_seconds`).
+    """
+
+    def __init__(self, url: str, *, busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.url = url
+        self.busy_timeout_seconds = busy_timeout_seconds
         self.engine: AsyncEngine = create_async_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+            url, connect_args={"timeout": busy_timeout_seconds}
         )
-        event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(self.engine.sync_engine, "connect", _pragma_setter(busy_timeout_seconds))
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database the settings name, with their busy timeout."""
+        return cls(
+            settings.database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds
+        )
 
     async def create_tables(self) -> None:
         """Create missing tables; safe to call from every process at start-up.

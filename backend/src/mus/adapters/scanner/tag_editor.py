@@ -21,6 +21,8 @@ from mutagen.mp4 import MP4
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
+from mus.adapters.resource_faults import Place, writing_in
+
 ID3_VERSION = 3
 
 
@@ -89,7 +91,8 @@ WRITERS: dict[str, Callable[[Path, str | None, str | None], None]] = {
 def write_tags(
     path: Path, *, title: str | None, artist: str | None, extension: str | None = None
 ) -> None:
-    """Set the given fields (None leaves a field as it is); raises TagWriteError.
+    """Set the given fields (None leaves a field as it is); raises TagWriteError, or
+    ResourceUnavailableError when the music folder is full or read-only.
 
     `extension` names the format when the file's own name does not (an upload's temp file).
     """
@@ -98,6 +101,7 @@ def write_tags(
     if writer is None:
         raise TagWriteError(f"cannot write tags to {suffix or 'extension-less'} files")
     try:
-        writer(path, title, artist)
+        with writing_in(Place.MUSIC):  # a full or read-only folder is not the file's fault
+            writer(path, title, artist)
     except (MutagenError, OSError, ValueError) as exc:
         raise TagWriteError(f"not a readable {suffix.lstrip('.')} file: {exc}") from exc
