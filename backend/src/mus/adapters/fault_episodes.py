@@ -70,11 +70,11 @@ class FaultEpisode:
         """The resource answered: end the episode (logged if there was one)."""
         if self.started is not None and self.fault is not None:
             self.logger.info(
-                "%s carries on: %s no more, after %.1f s and %d tries",
+                "%s carries on after %.1f s and %d tries: %s has passed",
                 self.what,
-                self.fault.sentence(),
                 self.elapsed(),
                 self.tries,
+                self.fault.kind.value.replace("_", " "),
             )
         self.started = None
         self.fault = None

@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
@@ -29,6 +30,7 @@ SQLITE_READONLY = 8
 SQLITE_FULL = 13
 OUT_OF_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 BROKER_OOM_PREFIX = "OOM command not allowed"
+BROKER_OOM_WORDS = "command not allowed when used memory > 'maxmemory'"
 MAX_CHAIN = 16
 
 
@@ -134,6 +136,11 @@ def _os_fault(exc: OSError) -> ResourceFault | None:
     return None
 
 
+def _says_out_of_memory(message: str) -> bool:
+    """Redis's OOM reply as any client words it (redis-py drops the "OOM" code word)."""
+    return BROKER_OOM_PREFIX in message or BROKER_OOM_WORDS in message
+
+
 def _single_fault(exc: BaseException) -> ResourceFault | None:
     if isinstance(exc, ResourceUnavailableError):
         return exc.fault
@@ -141,7 +148,7 @@ def _single_fault(exc: BaseException) -> ResourceFault | None:
         return _sqlite_fault(exc.orig)
     if isinstance(exc, sqlite3.Error):
         return _sqlite_fault(exc)
-    if str(exc).startswith(BROKER_OOM_PREFIX) or f": {BROKER_OOM_PREFIX}" in str(exc):
+    if isinstance(exc, RedisOutOfMemoryError) or _says_out_of_memory(str(exc)):
         return ResourceFault(FaultKind.BROKER_OUT_OF_MEMORY, str(exc))
     if isinstance(exc, (BrokerUnavailableError, RedisConnectionError, RedisTimeoutError)):
         return ResourceFault(FaultKind.BROKER_AWAY, str(exc))
