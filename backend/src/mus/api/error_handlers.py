@@ -8,12 +8,14 @@ Starlette's plain-text page.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mus.adapters.resource_faults import (
@@ -142,8 +144,13 @@ def _fault_of(request: Request, exc: Exception) -> ResourceFault | None:
 
 
 async def resource_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A database, file-system or broker error: its resource's answer when it is transient.
+
+    Anything else is raised on to the last resort (`unexpected_error`), traceback and all.
+    """
     fault = _fault_of(request, exc)
-    assert fault is not None
+    if fault is None:
+        raise exc
     logger.warning("%s %s: %s (%s)", request.method, request.url.path, fault.sentence(), exc)
     return resource_response(fault)
 
@@ -167,5 +174,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(BrokerUnavailableError, broker_unavailable)
     app.add_exception_handler(UploadRejectedError, upload_rejected)
-    app.add_exception_handler(ResourceUnavailableError, resource_unavailable)
+    # The errors a resource fault comes as; answered here so it is no server error.
+    for error in (ResourceUnavailableError, DBAPIError, sqlite3.Error, OSError):
+        app.add_exception_handler(error, resource_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
