@@ -23,7 +23,9 @@ LONGEST_HOLD_SECONDS = 60.0
 
 
 def _run(*command: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=MOUNT_SECONDS)
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=MOUNT_SECONDS
+    )
     if done.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed: {done.stderr.strip()}", pytrace=False)
 
@@ -48,7 +50,9 @@ def tmpfs(path: Path, size: str = "4m", *, inodes: int | None = None) -> Iterato
     try:
         yield path
     finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=MOUNT_SECONDS)
+        subprocess.run(
+            ["umount", "-l", str(path)], check=False, capture_output=True, timeout=MOUNT_SECONDS
+        )
 
 
 def fill(folder: Path, name: str = ".filler") -> Path:

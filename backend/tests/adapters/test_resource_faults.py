@@ -59,10 +59,9 @@ async def test_sqlalchemys_wrapper_of_a_lock_past_the_busy_timeout_is_busy(tmp_p
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'mus.db'}", busy_timeout_seconds=0.2)
     await database.create_tables()
     try:
-        with database_held(tmp_path / "mus.db"):
-            with pytest.raises(OperationalError) as raised:
-                async with database.session() as session:
-                    await session.execute(text("DELETE FROM tracks"))
+        with database_held(tmp_path / "mus.db"), pytest.raises(OperationalError) as raised:
+            async with database.session() as session:
+                await session.execute(text("DELETE FROM tracks"))
         fault = resource_fault(raised.value)
         assert fault is not None and fault.kind is FaultKind.DATABASE_BUSY
         assert is_transient(raised.value)
@@ -99,14 +98,17 @@ def test_enospc_names_the_folder_by_its_path_or_by_its_writer(tmp_path: Path) ->
         else:
             raise AssertionError("a tmpfs of 8 inodes took 64 files")
         fill(music, "0.mp3")
-        with pytest.raises(OSError) as unnamed:  # write() names no path
-            with (music / "1.mp3").open("ab") as song:
-                song.write(b"\0" * 65536)
-                song.flush()
-        with pytest.raises(ResourceUnavailableError) as placed, writing_in(Place.MUSIC):
-            with (music / "1.mp3").open("ab") as song:
-                song.write(b"\0" * 65536)
-                song.flush()
+        # write() names no path
+        with pytest.raises(OSError) as unnamed, (music / "1.mp3").open("ab") as song:
+            song.write(b"\0" * 65536)
+            song.flush()
+        with (
+            pytest.raises(ResourceUnavailableError) as placed,
+            writing_in(Place.MUSIC),
+            (music / "1.mp3").open("ab") as song,
+        ):
+            song.write(b"\0" * 65536)
+            song.flush()
     assert named.errno == errno.ENOSPC and named.filename is not None
     by_path = resource_fault(named, data_dir=data, music_dir=data / "music")
     assert by_path is not None
@@ -129,9 +131,12 @@ def test_a_read_only_remount_is_transient_and_a_writer_names_its_folder(tmp_path
         (music / "song.mp3").write_bytes(b"ID3")
         remount(music, "ro")
         try:
-            with pytest.raises(ResourceUnavailableError) as raised, writing_in(Place.MUSIC):
-                with (music / "song.mp3").open("r+b") as song:
-                    song.write(b"X")
+            with (
+                pytest.raises(ResourceUnavailableError) as raised,
+                writing_in(Place.MUSIC),
+                (music / "song.mp3").open("r+b") as song,
+            ):
+                song.write(b"X")
         finally:
             remount(music, "rw")
     fault = raised.value.fault

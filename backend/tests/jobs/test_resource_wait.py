@@ -101,7 +101,8 @@ async def test_indexing_waits_for_a_full_database_folder_and_indexes_once_there_
         waits = [
             r
             for r in caplog.records
-            if r.name == "mus.jobs.resource_wait" and "waits: no space left in the data" in r.message
+            if r.name == "mus.jobs.resource_wait"
+            and "waits: no space left in the data" in r.message
         ]
         assert len(waits) == 1, [r.message for r in caplog.records]
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -166,7 +167,9 @@ async def test_a_cover_that_meets_a_full_covers_folder_waits_instead_of_an_error
         assert analysed.has_cover and any(covers.iterdir())
 
 
-async def test_a_permanent_error_is_not_retried(runtime: JobRuntime, quick_settings: Settings) -> None:
+async def test_a_permanent_error_is_not_retried(
+    runtime: JobRuntime, quick_settings: Settings
+) -> None:
     """A corrupt file is ERROR at once, with ffprobe's sentence: no waiting, no retry."""
     corrupt = quick_settings.music_dir_path / "broken.mp3"
     corrupt.write_bytes(b"\xff\xfb\x90\x00" + b"not audio at all" * 64)

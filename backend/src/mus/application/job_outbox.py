@@ -60,16 +60,29 @@ class OutboxRelay:
     async def send(self, ids: Sequence[int]) -> int:
         """Deliver the entries the caller just committed; returns how many the broker took.
 
-        With the broker away they stay in the outbox for the relay loop: the caller's change
-        stands and its job follows once the broker is back.
+        With the broker away, or the database busy or full, they stay in the outbox for the
+        relay loop: the caller's change stands and its job follows once the resource is back.
         """
         if not ids:
             return 0
-        async with self.database.session() as session:
-            entries = await OutboxRepository(session).claim(
-                ids=list(ids), lease_seconds=LEASE_SECONDS
+        try:
+            async with self.database.session() as session:
+                entries = await OutboxRepository(session).claim(
+                    ids=list(ids), lease_seconds=LEASE_SECONDS
+                )
+            return await self._deliver(entries)
+        except Exception as exc:
+            fault = resource_fault(exc)
+            if fault is None:
+                raise
+            # Committed already: a database busy or full for now only delays them. The
+            # caller's change stands (a job running again would find nothing to redo, and
+            # skip what follows, such as its event), and the relay loop sends them later.
+            logger.info(
+                "job outbox: %d job(s) left for the relay loop: %s", len(ids), fault.sentence()
             )
-        return await self._deliver(entries)
+            self.wake()
+            return 0
 
     async def flush(self) -> int:
         """Deliver every due entry; stops early while the broker is away."""

@@ -338,14 +338,7 @@ class LibraryWatcher:
                     await keep_job(session, request.task_name, **request.kwargs)
                     for request in wanted
                 ]
-            try:
-                sent = await self.relay.send(kept)
-            except Exception as exc:
-                if resource_fault(exc) is None:
-                    raise
-                # Kept already: the relay loop sends them once the database answers again.
-                logger.info("file watcher: %d jobs kept for the relay: %s", len(kept), exc)
-                sent = 0
+            sent = await self.relay.send(kept)
         else:
             sent = 0
         logger.info(

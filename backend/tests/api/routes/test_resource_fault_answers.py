@@ -35,7 +35,9 @@ def small_music_folder(quick_settings: Settings) -> Iterator[Path]:
 
 
 @pytest.fixture
-async def api_on_small_music(small_music_folder: Path, quick_settings: Settings) -> AsyncIterator[Api]:
+async def api_on_small_music(
+    small_music_folder: Path, quick_settings: Settings
+) -> AsyncIterator[Api]:
     async with running_api(quick_settings) as started:
         yield started
 

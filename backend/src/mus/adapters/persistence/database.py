@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -100,6 +103,35 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def is_busy(self, wait_seconds: float = 0.2) -> bool:
+        """Whether another connection holds the write lock now (healthcheck, `/admin`).
+
+        A read (`ping`) passes under WAL while a writer holds the database, so this asks for
+        the write lock itself, on a connection of its own, and gives it back at once.
+        """
+        return await asyncio.to_thread(_write_lock_taken, self.file_path, wait_seconds)
+
+    @property
+    def file_path(self) -> Path:
+        """The SQLite file the URL names."""
+        return Path(make_url(self.url).database or "")
+
     async def dispose(self) -> None:
         """Close pooled connections (end of lifespan, end of a CLI run)."""
         await self.engine.dispose()
+
+
+def _write_lock_taken(path: Path, wait_seconds: float) -> bool:
+    # mode=rw: a probe never creates the file it asks about.
+    uri = f"{path.absolute().as_uri()}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=wait_seconds, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return True
+        raise
+    finally:
+        connection.close()
+    return False
