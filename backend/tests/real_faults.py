@@ -7,13 +7,14 @@ Every fault is bounded in time and undone in a `finally`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import os
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -113,11 +114,16 @@ class ExclusiveHolder:
             raise self.problem
 
 
-@contextlib.contextmanager
-def database_held(database_file: Path) -> Iterator[ExclusiveHolder]:
-    """The database locked by another connection for the block (released in any case)."""
-    holder = ExclusiveHolder(database_file).start()
+@contextlib.asynccontextmanager
+async def database_held(database_file: Path) -> AsyncIterator[ExclusiveHolder]:
+    """The database locked by another connection for the block (released in any case).
+
+    Taken and given back in a thread: the event loop goes on meanwhile, or a transaction of
+    the app's own left mid-way would hold the lock this waits for.
+    """
+    holder = ExclusiveHolder(database_file)
+    await asyncio.to_thread(holder.start)
     try:
         yield holder
     finally:
-        holder.release()
+        await asyncio.to_thread(holder.release)

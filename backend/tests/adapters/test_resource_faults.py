@@ -31,13 +31,14 @@ from mus.adapters.resource_faults import (
 from mus.core.broker_preflight import BrokerUnavailableError
 
 from tests.own_redis import OwnRedis
-from tests.real_faults import database_held, fill, remount, tmpfs
+from tests.real_faults import ExclusiveHolder, database_held, fill, remount, tmpfs
 
 
 def _locked_error(tmp_path: Path) -> sqlite3.OperationalError:
     database_file = tmp_path / "held.db"
     sqlite3.connect(database_file).execute("CREATE TABLE t (x)").connection.commit()
-    with database_held(database_file):
+    holder = ExclusiveHolder(database_file).start()
+    try:
         other = sqlite3.connect(database_file, timeout=0.1)
         try:
             other.execute("INSERT INTO t VALUES (1)")
@@ -45,6 +46,8 @@ def _locked_error(tmp_path: Path) -> sqlite3.OperationalError:
             return exc
         finally:
             other.close()
+    finally:
+        holder.release()
     raise AssertionError("the insert went through a database held exclusively")
 
 
@@ -59,9 +62,10 @@ async def test_sqlalchemys_wrapper_of_a_lock_past_the_busy_timeout_is_busy(tmp_p
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'mus.db'}", busy_timeout_seconds=0.2)
     await database.create_tables()
     try:
-        with database_held(tmp_path / "mus.db"), pytest.raises(OperationalError) as raised:
-            async with database.session() as session:
-                await session.execute(text("DELETE FROM tracks"))
+        async with database_held(tmp_path / "mus.db"):
+            with pytest.raises(OperationalError) as raised:
+                async with database.session() as session:
+                    await session.execute(text("DELETE FROM tracks"))
         fault = resource_fault(raised.value)
         assert fault is not None and fault.kind is FaultKind.DATABASE_BUSY
         assert is_transient(raised.value)

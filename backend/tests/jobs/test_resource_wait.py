@@ -121,11 +121,11 @@ async def test_a_user_deletion_under_a_locked_database_removes_the_row_once_it_i
     track = await _track(runtime, SONG.relative_path)
     assert track is not None
     caplog.set_level(logging.INFO, logger="mus")
-    with database_held(quick_settings.database_dir_path / "mus.db") as holder:
+    async with database_held(quick_settings.database_dir_path / "mus.db") as holder:
         job = asyncio.create_task(JOBS["delete_track_with_files"](track_id=track.id))
         await asyncio.sleep(FAULT_SECONDS)
         assert not job.done(), f"the job ended under a held lock: {job.result()!r}"
-        holder.release()
+        await asyncio.to_thread(holder.release)
         async with asyncio.timeout(BOUND_SECONDS):
             result = await job
     assert result == {"outcome": "deleted", "track_id": track.id}

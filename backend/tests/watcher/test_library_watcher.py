@@ -509,14 +509,16 @@ async def test_a_batch_whose_outbox_write_meets_a_locked_database_is_kept_and_qu
     queue = RecordingJobQueue()
     caplog.set_level(logging.INFO, logger="mus")
     try:
-        async with watching(make_watcher(music_root, queue, write_lock, quick)):
-            with database_held(settings.database_dir_path / "mus.db") as holder:
-                for index in range(5):
-                    write_file(music_root, f"Copied/{index}.mp3")
-                await asyncio.sleep(3.0)
-                assert queue.calls == []
-                holder.release()
-                calls = await queue.wait_for(call_count(5), within=10)
+        async with (
+            watching(make_watcher(music_root, queue, write_lock, quick)),
+            database_held(settings.database_dir_path / "mus.db") as holder,
+        ):
+            for index in range(5):
+                write_file(music_root, f"Copied/{index}.mp3")
+            await asyncio.sleep(3.0)
+            assert queue.calls == []
+            await asyncio.to_thread(holder.release)
+            calls = await queue.wait_for(call_count(5), within=10)
     finally:
         await quick.dispose()
     assert sorted(calls, key=str) == [

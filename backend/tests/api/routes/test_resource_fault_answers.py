@@ -56,7 +56,7 @@ async def test_a_tag_edit_under_a_held_database_is_503_busy_with_retry_after(
     """Before: 500 "internal server error" once the busy timeout had passed."""
     async with running_api(quick_settings) as api:
         track = await api.add_track(SONG)
-        with database_held(quick_settings.database_dir_path / "mus.db"):
+        async with database_held(quick_settings.database_dir_path / "mus.db"):
             response = await api.client.patch(f"/tracks/{track.id}", json={"title": "New"})
     assert response.status_code == 503, response.text
     assert response.json() == {"detail": "the database is busy, try again"}

@@ -126,7 +126,7 @@ async def test_healthcheck_and_admin_say_the_database_is_busy_while_another_proc
     api: Api,
 ) -> None:
     """A read still passes under WAL: only a write probe tells a held database (200 still)."""
-    with database_held(api.settings.database_dir_path / "mus.db"):
+    async with database_held(api.settings.database_dir_path / "mus.db"):
         held = await api.client.get("/healthcheck")
         figures = (await api.client.get("/admin/figures")).json()
     assert (held.status_code, held.json()["database"]) == (200, "busy")
