@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 MOUNT_SECONDS = 10.0
 LONGEST_HOLD_SECONDS = 60.0
@@ -73,6 +75,23 @@ def fill(folder: Path, name: str = ".filler") -> Path:
 def remount(folder: Path, mode: str) -> None:
     """`mount -o remount,ro` (or `rw`) of a tmpfs made by `tmpfs`."""
     _run("mount", "-o", f"remount,{mode}", str(folder))
+
+
+async def empty_write_ahead_log(engine: AsyncEngine) -> None:
+    """Checkpoint the WAL and truncate it to 0 bytes, so the next write must grow a file.
+
+    A write could otherwise reuse WAL space already allocated and pass on a full disk. The
+    checkpoint cannot truncate while another connection reads: tried until it could (5 s).
+    """
+    for _ in range(100):
+        async with engine.connect() as conn:
+            busy, log_frames, _done = (
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            ).one()
+        if busy == 0 and log_frames == 0:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the write-ahead log could not be truncated within 5 s", pytrace=False)
 
 
 class ExclusiveHolder:

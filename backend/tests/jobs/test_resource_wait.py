@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.core.config import Settings
@@ -24,7 +23,7 @@ from mus.domain.track import ProcessingStatus, Track
 from mus.jobs.registry import JOBS
 from mus.jobs.runtime import JobRuntime, install_job_runtime
 
-from tests.real_faults import database_held, fill, tmpfs
+from tests.real_faults import database_held, empty_write_ahead_log, fill, remount, tmpfs
 
 SONG = AudioSpec(
     "Nina Simone/Feeling Good.mp3",
@@ -85,8 +84,7 @@ async def test_indexing_waits_for_a_full_database_folder_and_indexes_once_there_
     job_runtime, connection = await _open_runtime(quick_settings)
     try:
         write_audio(SONG, quick_settings.music_dir_path)
-        async with job_runtime.database.engine.connect() as conn:
-            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await empty_write_ahead_log(job_runtime.database.engine)
         filler = fill(small_database_folder)
         caplog.set_level(logging.INFO, logger="mus")
         job = asyncio.create_task(JOBS["handle_file_created"](file_path=SONG.relative_path))
@@ -181,3 +179,51 @@ async def test_a_permanent_error_is_not_retried(
     assert result == {"outcome": "error", "track_id": track.id}
     failed = await _track(runtime, "broken.mp3")
     assert failed is not None and failed.processing_status is ProcessingStatus.ERROR
+
+
+async def test_a_deletion_and_a_rename_in_a_read_only_music_folder_wait_for_it(
+    runtime: JobRuntime, quick_settings: Settings
+) -> None:
+    """Before: both ended ERROR ("cannot delete/rename: Read-only file system"). Now each
+    waits for the folder and does what the user asked once it is writable again."""
+    with tmpfs(quick_settings.music_dir_path, "8m") as music:
+        write_audio(SONG, music)
+        other = AudioSpec("Other/Song.ogg", "ogg", title="Song")
+        write_audio(other, music)
+        await JOBS["handle_file_created"](file_path=SONG.relative_path)
+        await JOBS["handle_file_created"](file_path=other.relative_path)
+        doomed, renamed = (
+            await _track(runtime, SONG.relative_path),
+            await _track(runtime, other.relative_path),
+        )
+        assert doomed is not None and renamed is not None
+        remount(music, "ro")
+        try:
+            deletion = asyncio.create_task(JOBS["delete_track_with_files"](track_id=doomed.id))
+            rename = asyncio.create_task(
+                JOBS["update_track_path_by_id"](
+                    track_id=renamed.id, new_file_path="Other/Renamed.ogg"
+                )
+            )
+            await asyncio.sleep(FAULT_SECONDS)
+            assert not deletion.done(), deletion.result()
+            assert not rename.done(), rename.result()
+            for track in (doomed, renamed):
+                now = await runtime_track(runtime, track.id)
+                assert now is not None and now.processing_status is ProcessingStatus.PENDING
+        finally:
+            remount(music, "rw")
+        async with asyncio.timeout(BOUND_SECONDS):
+            deleted, moved = await deletion, await rename
+        assert deleted == {"outcome": "deleted", "track_id": doomed.id}
+        assert moved == {"outcome": "renamed", "track_id": renamed.id}
+        assert not (music / SONG.relative_path).exists()
+        assert (music / "Other/Renamed.ogg").is_file()
+        assert await runtime_track(runtime, doomed.id) is None
+        after = await runtime_track(runtime, renamed.id)
+        assert after is not None and after.file_path == "Other/Renamed.ogg"
+
+
+async def runtime_track(runtime: JobRuntime, track_id: int) -> Track | None:
+    async with runtime.database.session() as session:
+        return await TrackRepository(session).get(track_id)

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from api_harness import Api, running_api
-from sqlalchemy import text
 
 from mus.core.config import Settings
 from mus.demo.audio_generator import audio_bytes, write_audio
 from mus.demo.audio_spec import AudioSpec
 
-from tests.real_faults import database_held, fill, remount, tmpfs
+from tests.real_faults import database_held, empty_write_ahead_log, fill, remount, tmpfs
 
 SONG = AudioSpec("Band - Song.mp3", "mp3", title="Song", artist="Band")
 
@@ -127,8 +126,7 @@ async def test_a_database_in_a_full_data_folder_is_507_naming_the_data_folder(
     with tmpfs(quick_settings.database_dir_path, "2m") as folder:
         async with running_api(quick_settings) as api:
             track = await api.add_track(SONG)
-            async with api.state.database.engine.connect() as conn:
-                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            await empty_write_ahead_log(api.state.database.engine)
             fill(folder)
             response = await api.client.patch(f"/tracks/{track.id}", json={"title": "New"})
     assert response.status_code == 507, response.text
