@@ -210,7 +210,13 @@ class World:
     @asynccontextmanager
     async def worker_running(self, **env: str) -> AsyncIterator[None]:
         """The backend's real worker as a process of its own for the block (with `env` added
-        to the world's environment), stopped with SIGTERM after it (SIGKILL if it hangs)."""
+        to the world's environment), stopped with SIGTERM after it (SIGKILL if it hangs).
+
+        The jobs it runs are not seen consumed by the in-process hooks (streaq names their
+        queue "not observed"), so the recording keeps what at-least-once delivery fixes: the
+        final rows, files, covers and errors, and which job ran, at least once, for which track.
+        """
+        self.redelivered = True
         process = await asyncio.create_subprocess_exec(
             *self.backend.worker_process(),
             cwd=CONTRACT_ROOT,
