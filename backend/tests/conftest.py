@@ -89,6 +89,8 @@ def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("MUS_EVENT_CHANNEL", channel)
     monkeypatch.setenv("MUS_WATCHER_ENABLED", "false")
     monkeypatch.setenv("MUS_INITIAL_SCAN_ENABLED", "false")
+    # The machine's free space is not the test's: tests of the warning set their own.
+    monkeypatch.setenv("MUS_FREE_SPACE_WARNING_MB", "0")
     monkeypatch.delenv("MUSIC_DIR_PATH", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     get_settings.cache_clear()

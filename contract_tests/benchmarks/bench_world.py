@@ -69,7 +69,7 @@ async def fresh_world(redis_url: str) -> AsyncIterator[World]:
         )
         log_dir = Path(tmp) / "logs"
         log_dir.mkdir()
-        database = Database(settings.database_url)
+        database = Database.from_settings(settings)
         await database.create_tables()
         try:
             yield World(settings, env, log_dir, broker, database)

@@ -7,8 +7,10 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
+import threading
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -219,6 +221,68 @@ class World:
                 os.killpg(process.pid, signal.SIGKILL)
             await asyncio.wait_for(process.wait(), 10)
 
+    @asynccontextmanager
+    async def worker_running(self, **env: str) -> AsyncIterator[None]:
+        """The backend's real worker as a process of its own for the block (with `env` added
+        to the world's environment), stopped with SIGTERM after it (SIGKILL if it hangs).
+
+        The jobs it runs are not seen consumed by the in-process hooks (streaq names their
+        queue "not observed"), so the recording keeps what at-least-once delivery fixes: the
+        final rows, files, covers and errors, and which job ran, at least once, for which track.
+        """
+        self.redelivered = True
+        process = await asyncio.create_subprocess_exec(
+            *self.backend.worker_process(),
+            cwd=CONTRACT_ROOT,
+            env={**os.environ, "MUS_CONTRACT_ARQ_JOB_TIMEOUT": "5", **env},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            yield
+            if process.returncode is not None:
+                raise RuntimeError(f"the worker process ended early ({process.returncode})")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                os.killpg(process.pid, signal.SIGKILL)
+                await asyncio.wait_for(process.wait(), 10)
+            await self._collect_events()
+
+    @asynccontextmanager
+    async def database_held(self) -> AsyncIterator[None]:
+        """Another process holds the database for the block: a second SQLite connection in
+        BEGIN EXCLUSIVE, on a thread (the loop goes on: a transaction of ours left mid-way
+        would otherwise hold the very lock this waits for)."""
+        holder = _DatabaseHolder(self.database.file_path)
+        await asyncio.to_thread(holder.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(holder.release)
+
+    @staticmethod
+    async def until(
+        condition: Callable[[], Awaitable[bool]], what: str, within_seconds: float = 60
+    ) -> None:
+        """Wait for what a worker process does to show in the database or on disk."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_seconds
+        while not await condition():
+            if loop.time() > deadline:
+                raise RuntimeError(f"not within {within_seconds:g}s: {what}")
+            await asyncio.sleep(0.05)
+
+    async def track_status(self, relative_path: str) -> str | None:
+        """The processing status of the track at a path, None when there is no such row."""
+        async with self.database.session() as session:
+            track = await TrackRepository(session).get_by_path(relative_path)
+        return None if track is None else track.processing_status.value
+
     async def _track_count(self) -> int:
         async with self.database.session() as session:
             return await TrackRepository(session).count()
@@ -292,6 +356,43 @@ class World:
     _pubsub: Any = None
 
 
+class _DatabaseHolder:
+    """A second connection holding BEGIN EXCLUSIVE on its own thread until `release()` (at
+    most `LONGEST_HOLD_SECONDS`): what another process locking the database does."""
+
+    LONGEST_HOLD_SECONDS = 120.0
+
+    def __init__(self, database_file: Path) -> None:
+        self.database_file = database_file
+        self._held = threading.Event()
+        self._release = threading.Event()
+        self._problem: BaseException | None = None
+        self._thread = threading.Thread(target=self._hold, name="database-holder", daemon=True)
+
+    def _hold(self) -> None:
+        try:
+            connection = sqlite3.connect(self.database_file, timeout=10, isolation_level=None)
+            try:
+                connection.execute("BEGIN EXCLUSIVE")
+                self._held.set()
+                self._release.wait(self.LONGEST_HOLD_SECONDS)
+                connection.execute("ROLLBACK")
+            finally:
+                connection.close()
+        except BaseException as exc:
+            self._problem = exc
+            self._held.set()
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._held.wait(15) or self._problem is not None:
+            raise RuntimeError(f"could not hold the database: {self._problem}")
+
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(15)
+
+
 @asynccontextmanager
 async def open_world(
     backend: QueueBackend,
@@ -320,7 +421,7 @@ async def open_world(
     settings.ensure_directories()
     redis = aioredis.Redis.from_url(redis_url)
     await redis.flushdb()
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     await database.create_tables()
     async with AsyncExitStack() as stack:
         job_queue = await backend.start(settings)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 
 from harness.scenario_set import ScenarioSet
@@ -93,6 +96,57 @@ async def worker_killed_mid_run(world: World) -> None:
     world.write_all(specs)
     await world.os_events([("added", spec.relative_path) for spec in specs])
     await world.worker_killed_mid_run(after_tracks=3)
+
+
+@scenarios.add
+async def database_locked_past_its_timeout_during_a_job(world: World) -> None:
+    """Another process holds the database while a user's deletion and an upload's indexing
+    run, 3 s past the moment the deletion has removed its file (the worker's busy timeout is
+    0.5 s): both jobs wait for the lock instead of failing, none is ERROR or lost, and each
+    finishes as asked once the lock is released (the row goes with its file, the upload is
+    indexed and analysed)."""
+    specs = [
+        AudioSpec("Locked/first.mp3", "mp3", title="First", cover=CoverSpec(seed=5)),
+        AudioSpec("Locked/gone.flac", "flac", title="Gone"),
+        AudioSpec("Locked/kept.ogg", "ogg", title="Kept"),
+    ]
+    world.write_all(specs)
+    await world.os_events([("added", spec.relative_path) for spec in specs])
+    await world.drain()
+    first, gone = await world.track_id("Locked/first.mp3"), await world.track_id("Locked/gone.flac")
+    api = await world.api()
+    async with world.worker_running(MUS_DATABASE_BUSY_TIMEOUT_SECONDS="0.5"):
+        # A first deletion shows the worker is up (its start-up writes to the database too).
+        assert (await api.delete(f"/tracks/{first}")).status_code == 202
+
+        async def first_gone() -> bool:
+            return await world.track_status("Locked/first.mp3") is None
+
+        await world.until(first_gone, "the worker process deleting the first track")
+        async with world.database_held():
+            assert (await api.delete(f"/tracks/{gone}")).status_code == 202
+            body = audio_bytes(AudioSpec("x.wav", "wav", duration_seconds=1.0))
+            uploaded = await api.post(
+                "/tracks/upload",
+                data={"title": "Held", "artist": "Upload"},
+                files={"file": ("held.wav", body, "audio/wav")},
+            )
+            assert uploaded.status_code == 202, uploaded.text
+
+            async def file_deleted() -> bool:
+                return not (world.music / "Locked/gone.flac").exists()
+
+            await world.until(file_deleted, "the deletion job removing the file")
+            await asyncio.sleep(3.0)  # its row write meets "database is locked" meanwhile
+            assert await world.track_status("Locked/gone.flac") == "COMPLETE"
+
+        async def finished() -> bool:
+            return (
+                await world.track_status("Locked/gone.flac") is None
+                and await world.track_status("Upload - Held.wav") == "COMPLETE"
+            )
+
+        await world.until(finished, "the deletion and the upload once the lock is released")
 
 
 @pytest.mark.parametrize("name", scenarios.names())

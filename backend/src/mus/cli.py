@@ -54,7 +54,7 @@ def scan(
     settings.ensure_directories()
 
     async def main() -> None:
-        database = Database(settings.database_url)
+        database = Database.from_settings(settings)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -33,6 +33,8 @@ from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import FastMetadata
 from mus.watcher.library_watcher import LibraryWatcher
 
+from tests.real_faults import database_held
+
 Call = tuple[str, str, dict[str, Any]]
 
 
@@ -491,3 +493,40 @@ async def test_a_folder_link_to_the_file_system_root_is_not_followed(
         ("high_priority", "handle_file_created", {"file_path": "Artist/New Album/01.mp3"}),
         ("high_priority", "handle_file_created", {"file_path": "Artist/New Album/02.mp3"}),
     ]
+
+
+async def test_a_batch_whose_outbox_write_meets_a_locked_database_is_kept_and_queued_later(
+    settings: Settings, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Five files copied while another connection holds the database past the busy timeout.
+
+    Before: the outbox write failed "database is locked", the watcher restarted 5 s later
+    and the five were never indexed. Now the batch is held and queued once the lock goes.
+    """
+    music_root = settings.music_dir_path
+    quick = Database(settings.database_url, busy_timeout_seconds=0.3)
+    await quick.create_tables()
+    queue = RecordingJobQueue()
+    caplog.set_level(logging.INFO, logger="mus")
+    try:
+        async with (
+            watching(make_watcher(music_root, queue, write_lock, quick)),
+            database_held(settings.database_dir_path / "mus.db") as holder,
+        ):
+            for index in range(5):
+                write_file(music_root, f"Copied/{index}.mp3")
+            await asyncio.sleep(3.0)
+            assert queue.calls == []
+            await asyncio.to_thread(holder.release)
+            calls = await queue.wait_for(call_count(5), within=10)
+    finally:
+        await quick.dispose()
+    assert sorted(calls, key=str) == [
+        ("high_priority", "handle_file_created", {"file_path": f"Copied/{index}.mp3"})
+        for index in range(5)
+    ]
+    held = [r for r in caplog.records if "file watcher (a batch of" in r.getMessage()]
+    assert [r.levelno for r in held] == [logging.WARNING, logging.INFO], [
+        r.getMessage() for r in held
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

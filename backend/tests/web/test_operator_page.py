@@ -26,6 +26,9 @@ def test_the_operator_view_lists_the_running_worker_queues_broker_and_parity(
     expect(workers.first).to_contain_text("worker ")
     expect(page.locator("#broker-state")).to_contain_text("Redis 7")
     expect(page.locator("#watcher-state")).to_have_text("Watching")
+    expect(page.locator("#storage-state")).to_have_text("OK")
+    expect(page.locator("#database-lock")).to_have_text("free")
+    expect(page.locator("#music-folder")).to_contain_text("MiB free of")
     expect(page.locator("#queue-rows tr")).to_have_count(3)
     expect(page.locator("#queue-rows th")).to_have_text(
         ["high_priority", "medium_priority", "low_priority"]

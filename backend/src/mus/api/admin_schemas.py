@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from mus.adapters.folder_space import FolderState
 from mus.core.queue_figures import QueueFigures
 
 
@@ -35,6 +36,24 @@ class ParityReport(BaseModel):
     modified_at: datetime | None
 
 
+class FolderFigures(BaseModel):
+    """One folder mus writes into: free space and state (`MUS_FREE_SPACE_WARNING_MB`)."""
+
+    path: str
+    free_mb: float | None = Field(description="None when the folder cannot be measured")
+    total_mb: float | None
+    state: FolderState
+
+
+class StorageFigures(BaseModel):
+    """The data folder (database, covers), the music folder, and the database's lock."""
+
+    data: FolderFigures
+    music: FolderFigures
+    warning_mb: int = Field(description="Below this many MiB free a folder is 'low on space'")
+    database_busy: bool = Field(description="Another process holds the database's write lock")
+
+
 class AdminFigures(BaseModel):
     """mus's own figures for the operator: version, broker, queue, watcher, library, parity."""
 
@@ -44,4 +63,5 @@ class AdminFigures(BaseModel):
     queue_problem: str | None
     watcher: WatcherState
     tracks_by_status: dict[str, int]
+    storage: StorageFigures
     parity_report: ParityReport

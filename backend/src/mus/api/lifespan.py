@@ -69,7 +69,7 @@ def prepare_folders(settings: Settings) -> PermissionReport:
 
 
 async def open_database(settings: Settings) -> Database:
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         await database.create_tables()
     except Exception as exc:

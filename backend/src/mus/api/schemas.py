@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from mus.adapters.folder_space import FolderState
 from mus.domain.player_state import PlayerState
 from mus.domain.track import ProcessingStatus, Track, TrackError
 
@@ -258,6 +259,13 @@ class ComponentHealth(StrEnum):
     ERROR = "error"
 
 
+class DatabaseHealth(StrEnum):
+    OK = "ok"
+    BUSY = "busy"
+    """Another process holds the write lock: writes wait, then answer 503 and are retried."""
+    ERROR = "error"
+
+
 class LibraryHealth(StrEnum):
     OK = "ok"
     UNMOUNTED = "library root looks unmounted"
@@ -273,7 +281,7 @@ class WatcherHealth(StrEnum):
 class HealthReport(BaseModel):
     """Liveness of what every request depends on, and of the music folder's follow-up."""
 
-    database: ComponentHealth
+    database: DatabaseHealth
     broker: ComponentHealth
     library: LibraryHealth = Field(
         default=LibraryHealth.OK,
@@ -284,4 +292,13 @@ class HealthReport(BaseModel):
         default=WatcherHealth.OFF,
         description="The file watcher; 503 when it is not ok for longer than "
         "MUS_WATCHER_GRACE_SECONDS",
+    )
+    data_folder: FolderState = Field(
+        default=FolderState.OK,
+        description="Database and covers: 'low on space' below MUS_FREE_SPACE_WARNING_MB, "
+        "'full', 'read-only' (200 still: reads are served, writes wait and are retried)",
+    )
+    music_folder: FolderState = Field(
+        default=FolderState.OK,
+        description="The library: 'low on space', 'full', 'read-only' as for the data folder",
     )

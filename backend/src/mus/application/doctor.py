@@ -150,7 +150,7 @@ async def check_ffprobe(ffprobe_path: str | None) -> DoctorCheck:
 async def check_database(settings: Settings) -> DoctorCheck:
     """Open the SQLite file (WAL pragmas included) and run SELECT 1."""
     database_file = settings.database_dir_path / "mus.db"
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         await database.ping()
     except Exception as exc:  # any failure is the finding, never a crash of the doctor

@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mus.adapters.fault_episodes import FaultEpisode
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxEntry, OutboxRepository
+from mus.adapters.resource_faults import resource_fault
 from mus.application.job_queue import JobQueue, JobRejectedError, JobRequest, route_job
 from mus.core.broker_preflight import BrokerUnavailableError
 
@@ -58,16 +60,29 @@ class OutboxRelay:
     async def send(self, ids: Sequence[int]) -> int:
         """Deliver the entries the caller just committed; returns how many the broker took.
 
-        With the broker away they stay in the outbox for the relay loop: the caller's change
-        stands and its job follows once the broker is back.
+        With the broker away, or the database busy or full, they stay in the outbox for the
+        relay loop: the caller's change stands and its job follows once the resource is back.
         """
         if not ids:
             return 0
-        async with self.database.session() as session:
-            entries = await OutboxRepository(session).claim(
-                ids=list(ids), lease_seconds=LEASE_SECONDS
+        try:
+            async with self.database.session() as session:
+                entries = await OutboxRepository(session).claim(
+                    ids=list(ids), lease_seconds=LEASE_SECONDS
+                )
+            return await self._deliver(entries)
+        except Exception as exc:
+            fault = resource_fault(exc)
+            if fault is None:
+                raise
+            # Committed already: a database busy or full for now only delays them. The
+            # caller's change stands (a job running again would find nothing to redo, and
+            # skip what follows, such as its event), and the relay loop sends them later.
+            logger.info(
+                "job outbox: %d job(s) left for the relay loop: %s", len(ids), fault.sentence()
             )
-        return await self._deliver(entries)
+            self.wake()
+            return 0
 
     async def flush(self) -> int:
         """Deliver every due entry; stops early while the broker is away."""
@@ -90,14 +105,22 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = POLL_SECONDS) -> None:
         """Flush every `poll_seconds` (or when woken) until `stop` is set."""
+        episode = FaultEpisode(logger, "job outbox relay", first_delay=poll_seconds)
         while not stop.is_set():
             self._wake.clear()
+            wait = poll_seconds
             try:
                 await self.flush()
-            except Exception:  # the database is busy or gone for a moment: next round
-                logger.exception("job outbox: relay round failed; trying again")
+            except Exception as exc:
+                fault = resource_fault(exc)
+                if fault is None:
+                    logger.exception("job outbox: relay round failed; trying again")
+                else:  # the database busy or full for a while: one line, then quiet rounds
+                    wait = max(poll_seconds, episode.failed(fault))
+            else:
+                episode.recovered()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll_seconds):
+                async with asyncio.timeout(wait):
                     await _first_of(stop, self._wake)
 
     async def _deliver(self, entries: Sequence[OutboxEntry]) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 from mus.adapters.path_locks import WAIT_SECONDS, WriteKind, WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.resource_faults import is_transient
 from mus.adapters.scanner.audio_decoding import decoded_duration
 from mus.adapters.scanner.audio_reading import AudioReading, NotAFileError, read_audio
 from mus.adapters.scanner.cover_store import CoverImageError, CoverStore
@@ -214,6 +215,10 @@ async def _analyse_in_turn(
         # to see. The job fails as a whole and is run again once the broker is back.
         raise
     except Exception as exc:
+        if is_transient(exc):
+            # A full data folder (a cover), a read-only one: the machine's trouble, not the
+            # file's. The job waits it out and runs again; the track stays PENDING meanwhile.
+            raise
         logger.exception("%s: unexpected error on track %d", job_name, track_id)
         detail = str(exc) or type(exc).__name__
         message = f"unexpected error analysing '{track.file_path}': {detail}"

@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     normalise_id3: bool = Field(default=False, validation_alias="MUS_NORMALISE_ID3")
     """Opt-in: slow analysis rewrites an MP3's ID3v2 tag as v2.3. Off by default, since a scan
     must not change a byte of the user's files (a backup tool sees every rewrite as a change)."""
+    database_busy_timeout_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="MUS_DATABASE_BUSY_TIMEOUT_SECONDS"
+    )
+    """How long one SQLite statement waits for a lock another process holds (busy_timeout);
+    past it the statement fails as "database is locked", a transient fault."""
+    resource_patience_seconds: float = Field(
+        default=600.0, gt=0, validation_alias="MUS_RESOURCE_PATIENCE_SECONDS"
+    )
+    """How long a job waits out a transient fault (database busy, disk full, read-only
+    folder, broker away) before giving up its run to the queue's own retry."""
+    free_space_warning_mb: int = Field(
+        default=200, ge=0, validation_alias="MUS_FREE_SPACE_WARNING_MB"
+    )
+    """Below this many free MiB in the data or the music folder, the healthcheck and
+    `/admin` warn."""
     parity_report_path: Path = Field(
         default=Path("../contract_tests/report/parity.html"),
         validation_alias="MUS_PARITY_REPORT_PATH",

@@ -16,6 +16,7 @@ from mus.adapters.path_locks import WAIT_SECONDS, path_mutex
 from mus.adapters.persistence.models import utc_now
 from mus.adapters.persistence.player_state_repository import PlayerStateRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.resource_faults import is_transient
 from mus.adapters.scanner.fast_metadata import (
     EmptyAudioFileError,
     NotARegularFileError,
@@ -194,6 +195,8 @@ async def delete_track_with_files(track_id: int) -> JobResult:
         async with runtime.write_lock.hold([track.file_path]):
             await asyncio.to_thread(absolute.unlink, missing_ok=True)
     except (OSError, PathOutsideLibraryError) as exc:
+        if is_transient(exc):
+            raise  # a read-only folder for now: the job waits it out (resource_wait)
         await record_failure(runtime, track.id, "delete_track_with_files", f"cannot delete: {exc}")
         return {"outcome": "error", "track_id": track.id}
     await forget_track(runtime, track)
@@ -241,6 +244,8 @@ async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) 
             await asyncio.to_thread(destination.parent.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(source.rename, destination)
     except OSError as exc:
+        if is_transient(exc):
+            raise  # a read-only or full folder for now: the job waits it out (resource_wait)
         await record_failure(runtime, track.id, job, f"cannot rename: {exc.strerror or exc}")
         return {"outcome": "error", "track_id": track.id}
     async with runtime.database.session() as session:

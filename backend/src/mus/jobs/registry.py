@@ -1,17 +1,17 @@
-"""Every job function by task name (= function name); each backend's wiring registers these."""
+"""Every job function by task name (= function name); each backend's wiring registers these,
+each one waiting out transient resource faults (`jobs/resource_wait.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from mus.application.job_catalogue import JOB_QUEUES
 from mus.jobs import file_system_jobs, metadata_jobs
+from mus.jobs.job_types import JobFunction
+from mus.jobs.resource_wait import waiting_out_resource_faults
 
-JobFunction = Callable[..., Awaitable[dict[str, Any]]]
+__all__ = ["JOBS", "JobFunction"]
 
 JOBS: dict[str, JobFunction] = {
-    job.__name__: job
+    job.__name__: waiting_out_resource_faults(job)
     for job in (
         file_system_jobs.handle_file_created,
         file_system_jobs.handle_file_modified,

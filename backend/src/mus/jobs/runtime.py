@@ -7,17 +7,21 @@ beyond those arguments is reached here; each backend's wiring installs it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
 from mus.adapters.events.event_publisher import EventPublisher
+from mus.adapters.fault_episodes import ride_out
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.scanner.cover_store import CoverStore
 from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue
 from mus.core.config import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -40,8 +44,15 @@ class JobRuntime:
     async def open(cls, settings: Settings, job_queue: JobQueue) -> JobRuntime:
         """Connect to the database and Redis (tables are created if missing), start the relay."""
         settings.ensure_directories()
-        database = Database(settings.database_url)
-        await database.create_tables()
+        database = Database.from_settings(settings)
+        # A database held by another process (or its folder full) at start is waited out
+        # like any transient fault, rather than ending the worker before its first job.
+        await ride_out(
+            database.create_tables,
+            what="worker start-up (tables)",
+            logger=logger,
+            patience_seconds=settings.resource_patience_seconds,
+        )
         redis = Redis.from_url(settings.redis_url)
         runtime = cls(
             settings=settings,

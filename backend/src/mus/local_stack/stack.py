@@ -316,7 +316,7 @@ class LocalStack:
         from mus.adapters.persistence.database import Database
 
         async def create_tables() -> None:
-            database = Database(self.settings.database_url)
+            database = Database.from_settings(self.settings)
             try:
                 await database.create_tables()
             finally:

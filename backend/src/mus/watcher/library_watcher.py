@@ -17,9 +17,11 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
+from mus.adapters.fault_episodes import FaultEpisode
 from mus.adapters.path_locks import WriteLock
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.resource_faults import resource_fault
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.job_outbox import OutboxRelay, keep_job
 from mus.application.job_queue import JobQueue, JobRequest
@@ -139,12 +141,14 @@ class LibraryWatcher:
         """Set while the OS watch is in place: changes made from then on are seen."""
         self.status = status if status is not None else LibraryStatus()
         self.rescan = rescan
+        self._stop_event: asyncio.Event | None = None
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Watch until `stop_event` is set; a failing watch (root gone...) restarts later.
 
         Every restart is logged; a folder that was gone is re-scanned once it is back.
         """
+        self._stop_event = stop_event
         root_was_gone = False
         while not stop_event.is_set():
             if await asyncio.to_thread(_identity, self.music_root) is None:
@@ -259,20 +263,53 @@ class LibraryWatcher:
         self.status.set_watcher(WatcherState.OK)
 
     async def handle_changes(self, changes: Iterable[tuple[Change, str]]) -> int:
-        """Map one batch against the database and dispatch it; returns the jobs enqueued."""
+        """Map one batch against the database and dispatch it; returns the jobs enqueued.
+
+        A database that cannot be read or written for now (locked past its busy timeout,
+        its folder full) does not cost the batch: it is held here and tried again with
+        backoff, one log line per episode, until the database answers or the watcher stops.
+        Meanwhile the OS watch keeps collecting later changes, handled after this batch.
+        """
         batch = list(changes)
-        try:
-            async with self.database.session() as session:
-                known = KnownTracks(TrackRepository(session))
-                requests = await map_changes(
-                    batch,
-                    music_root=self.music_root,
-                    known_inode=known.inode_of,
-                    known_tracks_under=known.inodes_under,
-                )
-        except Exception:
-            logger.exception("file watcher could not map a batch of %d changes", len(batch))
-            return 0
+        episode = FaultEpisode(logger, f"file watcher (a batch of {len(batch)} changes held)")
+        while True:
+            try:
+                sent = await self._map_and_dispatch(batch)
+            except Exception as exc:
+                fault = resource_fault(exc)
+                if fault is None:
+                    logger.exception("file watcher could not map a batch of %d changes", len(batch))
+                    return 0
+                if await self._stops_within(episode.failed(fault)):
+                    logger.warning(
+                        "file watcher stopped with %d changes held: the start-up scan of the "
+                        "next start finds them",
+                        len(batch),
+                    )
+                    return 0
+            else:
+                episode.recovered()
+                return sent
+
+    async def _stops_within(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if the watcher is told to stop; whether it was."""
+        stop = self._stop_event
+        if stop is None:
+            await asyncio.sleep(seconds)
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        return stop.is_set()
+
+    async def _map_and_dispatch(self, batch: list[tuple[Change, str]]) -> int:
+        async with self.database.session() as session:
+            known = KnownTracks(TrackRepository(session))
+            requests = await map_changes(
+                batch,
+                music_root=self.music_root,
+                known_inode=known.inode_of,
+                known_tracks_under=known.inodes_under,
+            )
         if not requests:
             logger.debug("file watcher: %d changes, nothing to do", len(batch))
             return 0

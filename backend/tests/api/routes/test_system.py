@@ -11,11 +11,20 @@ from mus.application.initial_scan import run_initial_scan
 from mus.core.config import Settings
 from mus.demo.audio_spec import AudioSpec
 
+from tests.real_faults import database_held, fill, remount, tmpfs
+
 
 async def test_healthcheck_ok(api: Api) -> None:
     response = await api.client.get("/healthcheck")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "library": "ok", "watcher": "off"}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "ok",
+        "library": "ok",
+        "watcher": "off",
+        "data_folder": "ok",
+        "music_folder": "ok",
+    }
 
 
 async def test_healthcheck_503_names_the_broker(dead_broker_settings: Settings) -> None:
@@ -27,6 +36,8 @@ async def test_healthcheck_503_names_the_broker(dead_broker_settings: Settings) 
             "broker": "error",
             "library": "ok",
             "watcher": "off",
+            "data_folder": "ok",
+            "music_folder": "ok",
         }
 
 
@@ -45,6 +56,8 @@ async def test_healthcheck_503_names_the_database(api: Api) -> None:
         "broker": "ok",
         "library": "ok",
         "watcher": "off",
+        "data_folder": "ok",
+        "music_folder": "ok",
     }
 
 
@@ -107,3 +120,47 @@ async def test_healthcheck_reports_the_watcher_and_503_while_it_cannot_watch(
             return response.status_code == 200 and response.json()["watcher"] == "ok"
 
         await eventually(healthy, 20)
+
+
+async def test_healthcheck_and_admin_say_the_database_is_busy_while_another_process_holds_it(
+    api: Api,
+) -> None:
+    """A read still passes under WAL: only a write probe tells a held database (200 still)."""
+    async with database_held(api.settings.database_dir_path / "mus.db"):
+        held = await api.client.get("/healthcheck")
+        figures = (await api.client.get("/admin/figures")).json()
+    assert (held.status_code, held.json()["database"]) == (200, "busy")
+    assert figures["storage"]["database_busy"] is True
+    free = await api.client.get("/healthcheck")
+    assert free.json()["database"] == "ok"
+    assert (await api.client.get("/admin/figures")).json()["storage"]["database_busy"] is False
+
+
+async def test_healthcheck_and_admin_show_a_music_folder_low_full_and_read_only(
+    settings: Settings,
+) -> None:
+    """A 4 MiB tmpfs as the music folder (needs root: CI runs as root), a 2 MiB threshold."""
+    warned = settings.model_copy(update={"free_space_warning_mb": 2})
+    with tmpfs(warned.music_dir_path, "4m") as music:
+        async with running_api(warned) as api:
+            report = (await api.client.get("/healthcheck")).json()
+            assert (report["data_folder"], report["music_folder"]) == ("ok", "ok")
+            (music / "big.bin").write_bytes(b"\0" * (3 * 1024 * 1024))
+            assert (await api.client.get("/healthcheck")).json()["music_folder"] == "low on space"
+            fill(music)
+            full = await api.client.get("/healthcheck")
+            assert (full.status_code, full.json()["music_folder"]) == (200, "full")
+            storage = (await api.client.get("/admin/figures")).json()["storage"]
+            assert storage["music"]["state"] == "full"
+            assert storage["music"]["free_mb"] == 0.0
+            assert storage["music"]["total_mb"] == 4.0
+            assert storage["warning_mb"] == 2
+            assert storage["data"]["state"] == "ok"
+            remount(music, "ro")
+            try:
+                read_only = (await api.client.get("/healthcheck")).json()
+                figures = (await api.client.get("/admin/figures")).json()["storage"]
+            finally:
+                remount(music, "rw")
+    assert read_only["music_folder"] == "read-only"
+    assert figures["music"]["state"] == "read-only"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,29 +23,47 @@ from mus.adapters.persistence.schema_migrations import (
     add_tracks_file_size,
     migrate_tracks_to_autoincrement,
 )
+from mus.core.config import Settings
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _pragma_setter(busy_timeout_seconds: float) -> Callable[[Any, Any], None]:
+    busy_timeout_ms = max(1, round(busy_timeout_seconds * 1000))
+
+    def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return set_sqlite_pragmas
 
 
 class Database:
-    """Owns the engine and hands out sessions; one per process."""
+    """Owns the engine and hands out sessions; one per process.
 
-    def __init__(self, url: str) -> None:
+    `busy_timeout_seconds` is how long a statement waits for another process's lock before
+    it fails "database is locked" (`Settings.database_busy_timeout_seconds`).
+    """
+
+    def __init__(self, url: str, *, busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.url = url
+        self.busy_timeout_seconds = busy_timeout_seconds
         self.engine: AsyncEngine = create_async_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+            url, connect_args={"timeout": busy_timeout_seconds}
         )
-        event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(self.engine.sync_engine, "connect", _pragma_setter(busy_timeout_seconds))
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database the settings name, with their busy timeout."""
+        return cls(
+            settings.database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds
+        )
 
     async def create_tables(self) -> None:
         """Create missing tables; safe to call from every process at start-up.
@@ -82,6 +103,35 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def is_busy(self, wait_seconds: float = 0.2) -> bool:
+        """Whether another connection holds the write lock now (healthcheck, `/admin`).
+
+        A read (`ping`) passes under WAL while a writer holds the database, so this asks for
+        the write lock itself, on a connection of its own, and gives it back at once.
+        """
+        return await asyncio.to_thread(_write_lock_taken, self.file_path, wait_seconds)
+
+    @property
+    def file_path(self) -> Path:
+        """The SQLite file the URL names."""
+        return Path(make_url(self.url).database or "")
+
     async def dispose(self) -> None:
         """Close pooled connections (end of lifespan, end of a CLI run)."""
         await self.engine.dispose()
+
+
+def _write_lock_taken(path: Path, wait_seconds: float) -> bool:
+    # mode=rw: a probe never creates the file it asks about.
+    uri = f"{path.absolute().as_uri()}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=wait_seconds, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return True
+        raise
+    finally:
+        connection.close()
+    return False

@@ -31,6 +31,7 @@ from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
+from mus.adapters.resource_faults import Place, writing_in
 from mus.domain.audio_formats import AUDIO_EXTENSIONS
 
 NEW_ID3_VERSION = 3
@@ -156,7 +157,8 @@ WRITERS: dict[type, Writer] = {
 def write_tags(
     path: Path, *, title: str | None, artist: str | None, extension: str | None = None
 ) -> None:
-    """Set the given fields (None leaves a field as it is); raises TagWriteError.
+    """Set the given fields (None leaves a field as it is); raises TagWriteError, or
+    ResourceUnavailableError when the music folder is full or read-only.
 
     `extension` names the format when the file's own name does not (an upload's temp file);
     it must be one mus serves, but the content decides how the tags are written.
@@ -181,6 +183,7 @@ def write_tags(
             "which mus does not edit"
         )
     try:
-        writer(audio, path, title, artist)
+        with writing_in(Place.MUSIC):  # a full or read-only folder is not the file's fault
+            writer(audio, path, title, artist)
     except (MutagenError, OSError, ValueError) as exc:
         raise TagWriteError(f"not a readable {kind} file: {exc}") from exc

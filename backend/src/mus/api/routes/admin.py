@@ -13,15 +13,19 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
+from mus.adapters.folder_space import MIB, FolderSpace
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.api.admin_schemas import (
     AdminFigures,
     BrokerFigures,
+    FolderFigures,
     ParityReport,
+    StorageFigures,
     WatcherState,
 )
 from mus.api.app_state import AppState
 from mus.api.deps import AppStateDep
+from mus.api.routes.system import measure_folders
 from mus.api.schemas import ErrorDetail
 from mus.core.broker_preflight import BrokerUnavailableError, probe_broker
 from mus.core.queue_figures import QueueFigures
@@ -58,6 +62,37 @@ async def _tracks_by_status(state: AppState) -> dict[str, int]:
         return await TrackRepository(session).count_by_status()
 
 
+def _folder_figures(space: FolderSpace) -> FolderFigures:
+    def mib(value: int | None) -> float | None:
+        return None if value is None else round(value / MIB, 1)
+
+    return FolderFigures(
+        path=space.path,
+        free_mb=mib(space.free_bytes),
+        total_mb=mib(space.total_bytes),
+        state=space.state,
+    )
+
+
+async def _storage(state: AppState) -> StorageFigures:
+    (data, music), busy = await asyncio.gather(
+        asyncio.to_thread(measure_folders, state.settings), _database_busy(state)
+    )
+    return StorageFigures(
+        data=_folder_figures(data),
+        music=_folder_figures(music),
+        warning_mb=state.settings.free_space_warning_mb,
+        database_busy=busy,
+    )
+
+
+async def _database_busy(state: AppState) -> bool:
+    try:
+        return await asyncio.wait_for(state.database.is_busy(), BROKER_PROBE_SECONDS * 2)
+    except Exception:  # cannot take the lock at all (read-only data folder): as good as busy
+        return True
+
+
 def parity_report(state: AppState) -> ParityReport:
     path = state.settings.parity_report_path.resolve()
     try:
@@ -70,10 +105,11 @@ def parity_report(state: AppState) -> ParityReport:
 @router.get("/figures", response_model=AdminFigures)
 async def admin_figures(state: AppStateDep) -> AdminFigures:
     """A snapshot for `/admin`: never fails for a broker that is down, it says so instead."""
-    broker, (queue, queue_problem), tracks = await asyncio.gather(
+    broker, (queue, queue_problem), tracks, storage = await asyncio.gather(
         probe_broker(state.settings.redis_url, timeout=BROKER_PROBE_SECONDS),
         _queue(state),
         _tracks_by_status(state),
+        _storage(state),
     )
     return AdminFigures(
         version=mus_version(),
@@ -87,6 +123,7 @@ async def admin_figures(state: AppStateDep) -> AdminFigures:
         queue_problem=queue_problem,
         watcher=watcher_state(state),
         tracks_by_status=tracks,
+        storage=storage,
         parity_report=await asyncio.to_thread(parity_report, state),
     )
 

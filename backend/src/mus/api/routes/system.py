@@ -8,15 +8,19 @@ from collections.abc import Awaitable
 
 from fastapi import APIRouter, Response, status
 
+from mus.adapters.folder_space import MIB, FolderSpace, measure_folder
+from mus.api.app_state import AppState
 from mus.api.deps import AppStateDep
 from mus.api.permissions import check_permissions
 from mus.api.schemas import (
     ComponentHealth,
+    DatabaseHealth,
     HealthReport,
     LibraryHealth,
     PermissionReport,
     WatcherHealth,
 )
+from mus.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,27 @@ async def _probe(name: str, check: Awaitable[object]) -> ComponentHealth:
     return ComponentHealth.OK
 
 
+async def _database_health(state: AppState) -> DatabaseHealth:
+    """error when it cannot answer a read; busy when another process holds its write lock."""
+    if await _probe("database", state.database.ping()) is ComponentHealth.ERROR:
+        return DatabaseHealth.ERROR
+    try:
+        busy = await asyncio.wait_for(state.database.is_busy(), HEALTH_TIMEOUT_SECONDS)
+    except Exception as exc:  # readable but not lockable: a read-only data folder, say
+        logger.warning("healthcheck: the database cannot take its write lock: %s", exc)
+        return DatabaseHealth.BUSY
+    return DatabaseHealth.BUSY if busy else DatabaseHealth.OK
+
+
+def measure_folders(settings: Settings) -> tuple[FolderSpace, FolderSpace]:
+    """(data folder, music folder) as they stand, against the warning threshold (blocking)."""
+    warning = settings.free_space_warning_mb * MIB
+    return (
+        measure_folder(settings.data_dir_path.resolve(), warning),
+        measure_folder(settings.music_dir_path, warning),
+    )
+
+
 @health_router.get(
     "/healthcheck",
     response_model=HealthReport,
@@ -43,11 +68,14 @@ async def _probe(name: str, check: Awaitable[object]) -> ComponentHealth:
 async def healthcheck(state: AppStateDep, response: Response) -> HealthReport:
     """200 when the database and the broker answer and the watcher is not stuck, else 503.
 
-    Also says whether the library root looked unmounted at the last scan (200 still: the
-    library is served as it was).
+    Also says whether the library root looked unmounted at the last scan, whether another
+    process holds the database (`busy`), and how the data and music folders stand (low on
+    space, full, read-only): 200 still, the library is served and writes are retried.
     """
-    database, broker = await asyncio.gather(
-        _probe("database", state.database.ping()), _probe("broker", state.redis.ping())
+    database, broker, (data_folder, music_folder) = await asyncio.gather(
+        _database_health(state),
+        _probe("broker", state.redis.ping()),
+        asyncio.to_thread(measure_folders, state.settings),
     )
     library = state.library_status
     report = HealthReport(
@@ -55,9 +83,11 @@ async def healthcheck(state: AppStateDep, response: Response) -> HealthReport:
         broker=broker,
         library=LibraryHealth.UNMOUNTED if library.root_looks_unmounted else LibraryHealth.OK,
         watcher=WatcherHealth(library.watcher.value),
+        data_folder=data_folder.state,
+        music_folder=music_folder.state,
     )
     watcher_stuck = library.watcher_unhealthy_for() > state.settings.watcher_grace_seconds
-    if ComponentHealth.ERROR in (database, broker) or watcher_stuck:
+    if database is DatabaseHealth.ERROR or broker is ComponentHealth.ERROR or watcher_stuck:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return report
 

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import ValidationError
 
+from mus.adapters.resource_faults import Place, writing_in
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
 from mus.api.deps import AppStateDep
 from mus.api.error_handlers import BROKER_DOWN_RESPONSE
@@ -111,6 +112,11 @@ async def upload_track(request: Request, state: AppStateDep) -> UploadAccepted:
     The body streams into a hidden temp file in the music folder; over the size limit,
     not audio, or no broker: the answer is an error and no file is left behind.
     """
+    with writing_in(Place.MUSIC):  # out of space or read-only: the folder's, said so
+        return await _receive_and_place(request, state)
+
+
+async def _receive_and_place(request: Request, state: AppStateDep) -> UploadAccepted:
     upload_dir = state.settings.music_dir_path / UPLOADS_FOLDER
     await asyncio.to_thread(upload_dir.mkdir, parents=True, exist_ok=True)
     received = await receive_upload(

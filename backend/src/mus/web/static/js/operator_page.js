@@ -39,6 +39,7 @@ function render(figures) {
   const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
   byId("library-counts").textContent =
     `${total} tracks: ${counts.COMPLETE || 0} ready, ${counts.PENDING || 0} pending, ${counts.ERROR || 0} in error`;
+  renderStorage(figures.storage);
   const queue = figures.queue;
   byId("queue-problem").textContent = figures.queue_problem ? `Queue figures unavailable: ${figures.queue_problem}` : "";
   byId("running").textContent = queue ? String(queue.running) : "–";
@@ -61,6 +62,23 @@ function render(figures) {
     }),
   );
   byId("workers-none").hidden = workers.length > 0 || !queue;
+}
+
+function folderText(folder) {
+  const free = folder.free_mb === null ? "not measurable" : `${folder.free_mb} MiB free of ${folder.total_mb}`;
+  return folder.state === "ok" ? free : `${folder.state} (${free})`;
+}
+
+function renderStorage(storage) {
+  const troubles = [storage.data, storage.music].filter((folder) => folder.state !== "ok").length;
+  const bad = troubles > 0 || storage.database_busy;
+  byId("storage-state").textContent = bad ? "Needs attention" : "OK";
+  byId("storage-state").className = `big ${bad ? "state-bad" : "state-ok"}`;
+  byId("data-folder").textContent = folderText(storage.data);
+  byId("music-folder").textContent = folderText(storage.music);
+  byId("database-lock").textContent = storage.database_busy
+    ? "busy: another process holds it; writes wait and are retried"
+    : "free";
 }
 
 let shownReport = null;
