@@ -53,6 +53,7 @@ def _tag_edit(track_id: int, title: str, *, before_rename: bool) -> None:
             return real(path, change_then_die, temp_name)
         real(path, change, temp_name)
         die()
+        return None
 
     track_routes.replace_with_changed_copy = crashing  # type: ignore[assignment]
 
