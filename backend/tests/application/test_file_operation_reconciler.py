@@ -122,6 +122,7 @@ async def test_a_tag_edit_killed_after_its_rename_gets_its_row_brought_up_to_the
     stale = await row(database, track.id)
     assert stale is not None and stale.title == "Old"  # the row was never written
     assert await reconcile(settings, database) == 1
+    await run_jobs(settings)
     after = await row(database, track.id)
     assert after is not None
     assert (after.title, after.artist) == ("New", "Ann")

@@ -5,8 +5,8 @@ the file and removes it with the outcome (`file_operations`). An intent still op
 quiet period was cut short; what the disk holds says how far it got:
 
 - tag edit (the api's own): the copy left beside the file is removed; a file that already
-  holds the new tags (its fingerprint moved on) gets its row brought up to it, else
-  nothing changed and the intent is dropped;
+  holds the new tags (its fingerprint moved on) is indexed again (`handle_file_modified`
+  reads its tags back), else nothing changed and the intent is dropped;
 - upload placement: a placed file without a row is indexed (`handle_file_created`),
   nothing placed drops the intent;
 - rename and delete (a job's): the job is kept and relayed again once the broker is idle.
@@ -24,7 +24,6 @@ import logging
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from mus.adapters.file_replacement import remove_leftover
 from mus.adapters.persistence.database import Database
@@ -42,42 +41,38 @@ QUIET_SECONDS = 60.0
 """An intent younger than this may still be under way (a large file's copy, a queued job)."""
 
 
-def _fingerprint_and_stat(path: Path) -> tuple[str, os.stat_result] | None:
+def _fingerprint(path: Path) -> str | None:
     try:
-        return content_fingerprint(path), path.stat()
+        return content_fingerprint(path)
     except FileNotFoundError:
         return None
 
 
-async def _settle_tag_edit(database: Database, music_root: Path, operation: FileOperation) -> None:
+async def _settle_tag_edit(
+    database: Database, music_root: Path, operation: FileOperation
+) -> int | None:
+    """Remove the copy; the outbox id of the re-indexing a changed file needs, if any.
+
+    A changed file is indexed as it is (its tags read back), not as the intent said: an
+    edit by another program in between must not be overwritten in the row.
+    """
     assert operation.source_path is not None
     path = music_root / operation.source_path
     temp = operation.details.get("temp")
     if isinstance(temp, str):
         await asyncio.to_thread(remove_leftover, path.parent, temp)
-    found = await asyncio.to_thread(_fingerprint_and_stat, path)
+    now = await asyncio.to_thread(_fingerprint, path)
     async with database.session() as session:
-        if found is not None and found[0] != operation.details.get("before"):
-            fingerprint, stat = found
-            changes: dict[str, Any] = {
-                "content_hash": fingerprint,
-                "file_mtime": stat.st_mtime,
-                "file_size": stat.st_size,
-                "inode": stat.st_ino,
-            }
-            for field in ("title", "artist"):
-                if operation.details.get(field) is not None:
-                    changes[field] = operation.details[field]
-            repo = TrackRepository(session)
-            track = None if operation.track_id is None else await repo.get(operation.track_id)
-            if track is not None and track.file_path == operation.source_path:
-                await repo.update_fields(track.id, **changes)
-                logger.warning(
-                    "file operations: the tag edit of track %d reached the file before a "
-                    "failure; its row now says so too",
-                    track.id,
-                )
+        kept = None
+        if now is not None and now != operation.details.get("before"):
+            kept = await keep_job(session, "handle_file_modified", file_path=operation.source_path)
+            logger.warning(
+                "file operations: the tag edit of %s reached the file before a failure; "
+                "the file is indexed again",
+                operation.source_path,
+            )
         await FileOperationRepository(session).finish(operation.id)
+    return kept
 
 
 async def _settle_placement(
@@ -132,10 +127,13 @@ async def reconcile_file_operations(
     settled = 0
     idle: bool | None = None
     for operation in stale:
-        if operation.kind is FileOperationKind.TAG_EDIT:
-            await _settle_tag_edit(database, music_root, operation)
-        elif operation.kind is FileOperationKind.PLACE:
-            indexing = await _settle_placement(database, music_root, operation)
+        if operation.kind in (FileOperationKind.TAG_EDIT, FileOperationKind.PLACE):
+            settle = (
+                _settle_tag_edit
+                if operation.kind is FileOperationKind.TAG_EDIT
+                else _settle_placement
+            )
+            indexing = await settle(database, music_root, operation)
             kept.extend([] if indexing is None else [indexing])
         else:
             if idle is None:

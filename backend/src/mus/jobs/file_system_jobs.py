@@ -288,7 +288,10 @@ async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) 
     job = "update_track_path_by_id"
     if track.file_path == new_file_path:
         async with runtime.database.session() as session:
-            await FileOperationRepository(session).forget_track(track.id, FileOperationKind.RENAME)
+            operations = FileOperationRepository(session)
+            for done in await operations.for_track(track.id, FileOperationKind.RENAME):
+                if done.target_path == new_file_path:
+                    await operations.finish(done.id)
         return {"outcome": "unchanged", "track_id": track.id}
     try:
         source = library_file(runtime, track.file_path)
