@@ -3,7 +3,7 @@ transaction (record, reserve a target, fail, reopen, finish)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -26,7 +26,8 @@ def _operation(row: FileOperationRow) -> FileOperation:
         source_path=row.source_path,
         target_path=row.target_path,
         state=FileOperationState(row.state),
-        created_at=row.created_at,
+        # SQLite keeps no zone: stored in UTC, read back naive.
+        created_at=row.created_at.replace(tzinfo=row.created_at.tzinfo or UTC),
         details=dict(row.details or {}),
         error=row.error,
     )
