@@ -18,12 +18,15 @@ from mus.adapters.scanner.duration_probe import (
 )
 from mus.core.config import Settings, get_settings
 
-# `stub_broker`, `own_redis`, the scan fixtures and `round_trip_proxy`, for any test folder
+# `stub_broker`, `own_redis`, the scan fixtures, `round_trip_proxy`, the small mounts and the
+# database lock, for any test folder
 pytest_plugins = [
     "tests.stub_broker",
     "tests.own_redis",
     "tests.scan_fixtures",
     "tests.round_trip_proxy",
+    "tests.small_mounts",
+    "tests.database_lock",
 ]
 
 TEST_REDIS_URL = os.environ.get("MUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")

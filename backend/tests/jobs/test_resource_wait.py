@@ -16,7 +16,7 @@ import pytest
 
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.core.config import Settings
-from mus.core.streaq_broker import StreaqConnection
+from mus.adapters.queue.streaq_job_queue import StreaqConnection
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 from mus.domain.track import ProcessingStatus, Track

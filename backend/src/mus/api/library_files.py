@@ -11,6 +11,10 @@ from pathlib import Path, PurePosixPath
 from fastapi import HTTPException, status
 
 from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.file_operation_repository import (
+    FileOperationRepository,
+    TargetTakenError,
+)
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.library_path import (
     PathOutsideLibraryError,
@@ -19,6 +23,7 @@ from mus.adapters.scanner.library_path import (
 )
 from mus.core.config import Settings
 from mus.domain.file_naming import candidate_paths
+from mus.domain.file_operation import FileOperation, FileOperationKind
 from mus.domain.track import Track
 
 # Where uploads are received before they move into place: same filesystem as the library
@@ -56,25 +61,51 @@ def missing_file_detail(track: Track) -> str:
     )
 
 
-async def free_library_path(
+async def reserve_library_path(
     database: Database,
     music_root: Path,
     folder: PurePosixPath,
     stem: str,
     extension: str,
     *,
+    kind: FileOperationKind,
+    track_id: int | None = None,
+    source_path: str | None = None,
     keep: str | None = None,
-) -> str:
-    """First `folder/stem[ (n)].ext` neither on disk nor in the database (`keep` counts free)."""
+) -> tuple[str, FileOperation | None]:
+    """First free `folder/stem[ (n)].ext`, promised to this operation by its recorded intent.
+
+    Free means on neither the disk, a row, nor another unfinished operation; the intent's
+    unique target makes the promise atomic, so requests racing for one name get `(2)`,
+    `(3)` as they would one after another. A track's older rename intents are replaced
+    (a later edit supersedes them). `keep` (the track's own path) is free and needs no
+    operation: `(keep, None)`.
+    """
     async with database.session() as session:
-        repo = TrackRepository(session)
+        tracks = TrackRepository(session)
+        operations = FileOperationRepository(session)
+        if track_id is not None and kind is FileOperationKind.RENAME:
+            await operations.forget_track(track_id, FileOperationKind.RENAME)
         for candidate in candidate_paths(folder, stem, extension):
             if candidate == keep:
-                return candidate
+                return candidate, None
             on_disk = await asyncio.to_thread(os.path.lexists, music_root / candidate)
-            if not on_disk and await repo.get_by_path(candidate) is None:
-                return candidate
+            if on_disk or await tracks.get_by_path(candidate) is not None:
+                continue
+            try:
+                operation = await operations.record(
+                    kind, track_id=track_id, source_path=source_path, target_path=candidate
+                )
+            except TargetTakenError:
+                continue
+            return candidate, operation
     raise HTTPException(status.HTTP_409_CONFLICT, detail=f"no free file name for {stem}")
+
+
+async def forget_operation(database: Database, operation_id: int) -> None:
+    """An intent whose action will not happen (its job could not be queued)."""
+    async with database.session() as session:
+        await FileOperationRepository(session).finish(operation_id)
 
 
 def move_without_overwrite(source: Path, destination: Path) -> None:

@@ -29,6 +29,7 @@ from mus.api.permissions import check_permissions
 from mus.api.schemas import PermissionReport
 from mus.api.shutdown_signals import on_shutdown_signal
 from mus.api.startup_failure import StartupError
+from mus.application.file_operation_reconciler import run_file_operation_reconciler
 from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue, JobQueueOpener
 from mus.application.library_status import LibraryStatus, WatcherState
@@ -192,6 +193,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             background.start(
                 "reconciler",
                 run_reconciler(database, relay, background.stop_event, settings.reconcile_seconds),
+            )
+            background.start(
+                "file-operation-reconciler",
+                run_file_operation_reconciler(
+                    database,
+                    relay,
+                    settings.music_dir_path,
+                    background.stop_event,
+                    settings.reconcile_seconds,
+                ),
             )
         if settings.initial_scan_enabled:
             background.start(

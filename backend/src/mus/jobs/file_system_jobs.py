@@ -7,12 +7,19 @@ reports what it did as a small dict; a file problem becomes an outcome, never a 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from mus.adapters.events.event_publisher import EventType
+from mus.adapters.file_replacement import fsync_folder
 from mus.adapters.path_locks import WAIT_SECONDS, path_mutex
+from mus.adapters.persistence.file_operation_repository import (
+    FileOperationRepository,
+    TargetTakenError,
+)
 from mus.adapters.persistence.models import utc_now
 from mus.adapters.persistence.player_state_repository import PlayerStateRepository
 from mus.adapters.persistence.track_repository import TrackRepository
@@ -25,6 +32,7 @@ from mus.adapters.scanner.fast_metadata import (
 from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_library_path
 from mus.adapters.track_writer import rename_superseded, track_mutex
 from mus.application.job_outbox import keep_job
+from mus.domain.file_operation import FileOperation, FileOperationKind
 from mus.domain.track import Track, TrackError
 from mus.jobs.runtime import JobRuntime, get_job_runtime
 
@@ -41,12 +49,24 @@ def library_file(runtime: JobRuntime, file_path: str) -> Path:
     return candidate
 
 
-async def record_failure(runtime: JobRuntime, track_id: int, job_name: str, message: str) -> None:
-    """Mark the track ERROR with why, and tell clients; the worker itself carries on."""
+async def record_failure(
+    runtime: JobRuntime,
+    track_id: int,
+    job_name: str,
+    message: str,
+    operation_id: int | None = None,
+) -> None:
+    """Mark the track ERROR with why, and tell clients; the worker itself carries on.
+
+    The user's file operation, if any, is kept as failed in the same transaction: a
+    requeue of the error redoes it.
+    """
     error = TrackError(job_name=job_name, error_message=message, timestamp=utc_now())
     async with runtime.database.session() as session:
         repo = TrackRepository(session)
         await repo.mark_error(track_id, error)
+        if operation_id is not None:
+            await FileOperationRepository(session).fail(operation_id, message)
         track = await repo.get(track_id)
     if track is not None:
         await runtime.events.publish_track(EventType.TRACK_ERROR, track)
@@ -108,10 +128,11 @@ async def handle_file_modified(file_path: str) -> JobResult:
 
 
 async def forget_track(runtime: JobRuntime, track: Track) -> None:
-    """Remove a track's row, covers and player reference, then tell clients."""
+    """Remove a track's row, covers, player reference and file intents, then tell clients."""
     async with runtime.database.session() as session:
         await TrackRepository(session).delete(track.id)
         await PlayerStateRepository(session).forget_track(track.id)
+        await FileOperationRepository(session).forget_track(track.id)
     await asyncio.to_thread(runtime.covers.delete, track.id)
     await runtime.events.publish(
         EventType.TRACK_DELETED, track_id=track.id, file_path=track.file_path
@@ -184,12 +205,21 @@ async def _follow_move(
 
 
 async def delete_track_with_files(track_id: int) -> JobResult:
-    """User deletion: the file, its covers and its row go; the watcher ignores the echo."""
+    """User deletion: the file, its covers and its row go; the watcher ignores the echo.
+
+    The intent is on record before the file goes (the api's, or the job's own), and the
+    row leaves with it in one transaction: a crash or a database failure in between
+    leaves the intent, and the job run again (a retry, the reconciler) finds the file gone
+    and removes the row. No file is removed while its intent cannot be written.
+    """
     runtime = get_job_runtime()
     async with runtime.database.session() as session:
         track = await TrackRepository(session).get(track_id)
-    if track is None:
-        return {"outcome": "unknown"}
+        if track is None:
+            await FileOperationRepository(session).forget_track(track_id)
+            return {"outcome": "unknown"}
+        operation = await _delete_intent(FileOperationRepository(session), track)
+    job = "delete_track_with_files"
     try:
         absolute = library_file(runtime, track.file_path)
         async with runtime.write_lock.hold([track.file_path]):
@@ -197,10 +227,21 @@ async def delete_track_with_files(track_id: int) -> JobResult:
     except (OSError, PathOutsideLibraryError) as exc:
         if is_transient(exc):
             raise  # a read-only folder for now: the job waits it out (resource_wait)
-        await record_failure(runtime, track.id, "delete_track_with_files", f"cannot delete: {exc}")
+        await record_failure(runtime, track.id, job, f"cannot delete: {exc}", operation.id)
         return {"outcome": "error", "track_id": track.id}
     await forget_track(runtime, track)
     return {"outcome": "deleted", "track_id": track.id}
+
+
+async def _delete_intent(operations: FileOperationRepository, track: Track) -> FileOperation:
+    """The track's delete intent: the one the api recorded, else recorded now."""
+    earlier = await operations.for_track(track.id, FileOperationKind.DELETE)
+    if earlier:
+        await operations.touch(earlier[0].id)
+        return earlier[0]
+    return await operations.record(
+        FileOperationKind.DELETE, track_id=track.id, source_path=track.file_path
+    )
 
 
 async def update_track_path_by_id(track_id: int, new_file_path: str) -> JobResult:
@@ -222,39 +263,98 @@ async def update_track_path_by_id(track_id: int, new_file_path: str) -> JobResul
             return await _rename_track(runtime, track_id, new_file_path)
 
 
+async def _rename_intent(
+    runtime: JobRuntime, track: Track, new_file_path: str
+) -> FileOperation | str:
+    """The rename's intent (the api's, or recorded now); a message if the target is promised
+    to another operation."""
+    async with runtime.database.session() as session:
+        operations = FileOperationRepository(session)
+        for operation in await operations.for_track(track.id, FileOperationKind.RENAME):
+            if operation.target_path == new_file_path:
+                await operations.touch(operation.id)
+                return operation
+        try:
+            return await operations.record(
+                FileOperationKind.RENAME,
+                track_id=track.id,
+                source_path=track.file_path,
+                target_path=new_file_path,
+            )
+        except TargetTakenError:
+            return f"cannot rename: {new_file_path} is promised to another file"
+
+
 async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) -> JobResult:
     async with runtime.database.session() as session:
         track = await TrackRepository(session).get(track_id)
     if track is None:
         return {"outcome": "unknown"}
-    if track.file_path == new_file_path:
-        return {"outcome": "unchanged", "track_id": track.id}
     job = "update_track_path_by_id"
+    if track.file_path == new_file_path:
+        async with runtime.database.session() as session:
+            operations = FileOperationRepository(session)
+            for done in await operations.for_track(track.id, FileOperationKind.RENAME):
+                if done.target_path == new_file_path:
+                    await operations.finish(done.id)
+        return {"outcome": "unchanged", "track_id": track.id}
     try:
         source = library_file(runtime, track.file_path)
         destination = library_file(runtime, new_file_path)
     except PathOutsideLibraryError as exc:
         await record_failure(runtime, track.id, job, str(exc))
         return {"outcome": "error", "track_id": track.id}
-    if destination.exists():
-        await record_failure(runtime, track.id, job, f"cannot rename: {new_file_path} exists")
+    operation = await _rename_intent(runtime, track, new_file_path)
+    if isinstance(operation, str):
+        await record_failure(runtime, track.id, job, operation)
         return {"outcome": "error", "track_id": track.id}
-    try:
-        async with runtime.write_lock.hold([track.file_path, new_file_path]):
-            await asyncio.to_thread(destination.parent.mkdir, parents=True, exist_ok=True)
-            await asyncio.to_thread(source.rename, destination)
-    except OSError as exc:
-        if is_transient(exc):
-            raise  # a read-only or full folder for now: the job waits it out (resource_wait)
-        await record_failure(runtime, track.id, job, f"cannot rename: {exc.strerror or exc}")
+    source_there, destination_there = await asyncio.to_thread(
+        lambda: (os.path.lexists(source), os.path.lexists(destination))
+    )
+    if destination_there and source_there:
+        message = f"cannot rename: {new_file_path} exists"
+        await record_failure(runtime, track.id, job, message, operation.id)
         return {"outcome": "error", "track_id": track.id}
+    if not destination_there:  # else: renamed before a crash, only the row is left to do
+        try:
+            async with runtime.write_lock.hold([track.file_path, new_file_path]):
+                await asyncio.to_thread(_rename_durably, source, destination)
+        except OSError as exc:
+            if is_transient(exc):
+                raise  # a read-only or full folder for now: the job waits it out (resource_wait)
+            message = f"cannot rename: {exc.strerror or exc}"
+            await record_failure(runtime, track.id, job, message, operation.id)
+            return {"outcome": "error", "track_id": track.id}
     async with runtime.database.session() as session:
         repo = TrackRepository(session)
         await repo.update_fields(track.id, file_path=new_file_path)
+        await FileOperationRepository(session).finish(operation.id)
+        # A requeued rename was ERROR, now PENDING: its analysis runs again once renamed.
+        kept = (
+            [
+                await keep_job(
+                    session, "process_slow_metadata", track_id=track.id, revision=track.revision
+                )
+            ]
+            if operation.details.get("requeued")
+            else []
+        )
         renamed = await repo.get(track.id)
     assert renamed is not None
+    await runtime.relay.send(kept)
     await runtime.events.publish_track(EventType.TRACK_UPDATED, renamed)
     # An outside edit that landed before the rename is in the file now, and its own job
     # will find the old path empty: index the new path (a no-op when nothing changed).
     await _index_file(runtime, new_file_path, job)
     return {"outcome": "renamed", "track_id": track.id}
+
+
+def _rename_durably(source: Path, destination: Path) -> None:
+    """Rename, refusing to replace a file, and make the new name survive a crash."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(destination):
+        raise FileExistsError(errno.EEXIST, "file exists", str(destination))
+    source.rename(destination)
+    fsync_folder(destination.parent)
+    if source.parent != destination.parent:
+        fsync_folder(source.parent)

@@ -9,12 +9,18 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from mus.adapters.persistence.database import Database
+from mus.adapters.persistence.file_operation_repository import (
+    FileOperationRepository,
+    TargetTakenError,
+)
 from mus.adapters.persistence.models import TrackRow
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.domain.file_operation import FileOperationKind
 from mus.domain.track import FastMetadata
 
 
@@ -126,3 +132,34 @@ async def test_a_database_without_file_sizes_gains_the_column_and_keeps_its_rows
     assert index["old.mp3"].track_id == 7
     assert index["old.mp3"].size is None  # so its next scan reads the file once
     assert track is not None and track.processing_status.value == "COMPLETE"
+
+
+async def test_a_database_from_before_file_operations_gains_the_table(tmp_path: Path) -> None:
+    """An older mus had no `file_operations`: start-up adds it and keeps the tracks."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'mus.db'}"
+    older = Database(url)
+    await older.create_tables()
+    track_id = await add(older, "kept.mp3")
+    await older.dispose()
+    with sqlite3.connect(tmp_path / "mus.db") as connection:
+        connection.execute("DROP TABLE file_operations")
+
+    database = Database(url)
+    await database.create_tables()
+    try:
+        async with database.session() as session:
+            operation = await FileOperationRepository(session).record(
+                FileOperationKind.RENAME,
+                track_id=track_id,
+                source_path="kept.mp3",
+                target_path="Kept.mp3",
+            )
+            assert await TrackRepository(session).get(track_id) is not None
+        async with database.session() as session:
+            with pytest.raises(TargetTakenError):
+                await FileOperationRepository(session).record(
+                    FileOperationKind.PLACE, track_id=None, source_path=None, target_path="Kept.mp3"
+                )
+            assert await FileOperationRepository(session).get(operation.id) == operation
+    finally:
+        await database.dispose()

@@ -77,3 +77,29 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     due_at: Mapped[float] = mapped_column(Float, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FileOperationRow(Base):
+    """Row of `file_operations`: a change to a user's file that mus has decided on, not yet
+    finished (tag edit, rename, delete, upload placement).
+
+    Written before the file is touched and removed in the transaction that records the
+    outcome, so a row left behind is work a crash or a failure interrupted: the reconciler
+    finishes or undoes it, and a requeue of a failed one (`state` "failed") redoes it.
+    `target_path` is unique: two renames (or uploads) cannot be promised the same name.
+    """
+
+    __tablename__ = "file_operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String)
+    track_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    source_path: Mapped[str | None] = mapped_column(String, nullable=True)
+    target_path: Mapped[str | None] = mapped_column(String, nullable=True, unique=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String, default="open")
+    error: Mapped[str | None] = mapped_column(String, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path, PurePosixPath
 from typing import Annotated
@@ -11,7 +12,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from redis.exceptions import LockError
 
 from mus.adapters.events.event_publisher import EventType
+from mus.adapters.file_replacement import replace_with_changed_copy, temp_name_for
 from mus.adapters.path_locks import WriteKind
+from mus.adapters.persistence.file_operation_repository import FileOperationRepository
 from mus.adapters.persistence.track_repository import TrackRepository, TrackSort
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
@@ -22,7 +25,12 @@ from mus.api.error_handlers import (
     NOT_FOUND_RESPONSE,
     UNPARSEABLE_BODY_RESPONSE,
 )
-from mus.api.library_files import free_library_path, missing_file_detail, track_file
+from mus.api.library_files import (
+    forget_operation,
+    missing_file_detail,
+    reserve_library_path,
+    track_file,
+)
 from mus.api.schemas import (
     INT64_MAX,
     ErrorDetail,
@@ -34,8 +42,13 @@ from mus.api.schemas import (
     TrackRead,
 )
 from mus.application.job_catalogue import JOB_QUEUES
+from mus.core.broker_preflight import BrokerUnavailableError
 from mus.domain.file_naming import track_file_stem
+from mus.domain.file_operation import FileOperationKind
+from mus.domain.resource_errors import resource_error
 from mus.domain.track import ProcessingStatus, Track
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/tracks", tags=["tracks"])
 
@@ -87,30 +100,77 @@ async def get_track(track: ExistingTrackDep) -> TrackRead:
     return TrackRead.from_domain(track)
 
 
-def _rewrite_tags(path: Path, title: str | None, artist: str | None) -> tuple[str, os.stat_result]:
-    """Write the tags, then fingerprint and stat the result (blocking: runs in a thread)."""
-    write_tags(path, title=title, artist=artist)
-    return content_fingerprint(path), path.stat()
+def _rewrite_tags(
+    path: Path, temp_name: str, title: str | None, artist: str | None
+) -> tuple[str, os.stat_result]:
+    """Write the tags into a copy renamed over the file, then fingerprint the result
+    (blocking: runs in a thread). A failure leaves the file byte-identical."""
+
+    def change(copy: Path) -> None:
+        write_tags(copy, title=title, artist=artist, extension=path.suffix)
+
+    stat_result = replace_with_changed_copy(path, change, temp_name)
+    return content_fingerprint(path), stat_result
+
+
+async def _drop_intent(state: AppStateDep, operation_id: int) -> None:
+    """The file was left as it was: forget the intent (or let the reconciler do it)."""
+    try:
+        async with state.database.session() as session:
+            await FileOperationRepository(session).finish(operation_id)
+    except Exception as exc:  # the database is away too: the reconciler finds nothing changed
+        logger.warning("tag edit intent %d left for the reconciler: %s", operation_id, exc)
+
+
+def _tag_write_failure(track: Track, exc: BaseException) -> Exception:
+    """What the client is told when the tags could not be written (the file is unchanged)."""
+    if isinstance(exc, FileNotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track))
+    cause = resource_error(exc)
+    if cause is not None:
+        return cause  # the disk, not the file: never blamed on the file
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=f"cannot write tags to {track.file_path}: {exc}",
+    )
 
 
 async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track:
+    """Intent, then the file (copy + fsync + rename over), then the row with the outcome.
+
+    A crash or a database failure after the file changed leaves the intent: the reconciler
+    then brings the row up to the file (`application/file_operation_reconciler`).
+    """
     absolute = track_file(state.settings, track)
     if not await asyncio.to_thread(absolute.is_file):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track))
     async with state.write_lock.hold([track.file_path], WriteKind.CONTENT):
         try:
-            content_hash, stat_result = await asyncio.to_thread(
-                _rewrite_tags, absolute, edit.title, edit.artist
-            )
-        except TagWriteError as exc:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=f"cannot write tags to {track.file_path}: {exc}",
-            ) from exc
+            before = await asyncio.to_thread(content_fingerprint, absolute)
         except FileNotFoundError:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track)
             ) from None
+        temp_name = temp_name_for(absolute)
+        async with state.database.session() as session:
+            operation = await FileOperationRepository(session).record(
+                FileOperationKind.TAG_EDIT,
+                track_id=track.id,
+                source_path=track.file_path,
+                details={
+                    "title": edit.title,
+                    "artist": edit.artist,
+                    "before": before,
+                    "temp": temp_name,
+                },
+            )
+        try:
+            content_hash, stat_result = await asyncio.to_thread(
+                _rewrite_tags, absolute, temp_name, edit.title, edit.artist
+            )
+        except (TagWriteError, OSError) as exc:
+            await _drop_intent(state, operation.id)
+            raise _tag_write_failure(track, exc) from exc
         await state.write_lock.record_content(track.file_path, content_hash)
         changes: dict[str, object] = {
             "content_hash": content_hash,
@@ -125,6 +185,7 @@ async def _save_tags(state: AppStateDep, track: Track, edit: TrackEdit) -> Track
         async with state.database.session() as session:
             repo = TrackRepository(session)
             await repo.update_fields(track.id, **changes)
+            await FileOperationRepository(session).finish(operation.id)
             updated = await repo.get(track.id)
     if updated is None:  # deleted while we wrote: the file went with it
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"track {track.id} not found")
@@ -177,20 +238,28 @@ async def _edit_in_turn(state: AppStateDep, track_id: int, edit: TrackEdit) -> T
     if not edit.rename:
         return TrackEdited.from_edit(track, pending_rename=None)
     current = PurePosixPath(track.file_path)
-    target = await free_library_path(
+    target, operation = await reserve_library_path(
         state.database,
         state.settings.music_dir_path,
         current.parent,
         track_file_stem(track.artist, track.title),
         current.suffix,
+        kind=FileOperationKind.RENAME,
+        track_id=track.id,
+        source_path=track.file_path,
         keep=track.file_path,
     )
-    await note_rename_target(state.redis, track.id, target)
-    if target == track.file_path:
-        return TrackEdited.from_edit(track, pending_rename=None)
-    await state.job_queue.enqueue(
-        "update_track_path_by_id", track_id=track.id, new_file_path=target
-    )
+    try:
+        await note_rename_target(state.redis, track.id, target)
+        if operation is None:
+            return TrackEdited.from_edit(track, pending_rename=None)
+        await state.job_queue.enqueue(
+            "update_track_path_by_id", track_id=track.id, new_file_path=target
+        )
+    except BrokerUnavailableError:
+        if operation is not None:
+            await forget_operation(state.database, operation.id)
+        raise
     return TrackEdited.from_edit(track, pending_rename=target)
 
 
@@ -201,7 +270,28 @@ async def _edit_in_turn(state: AppStateDep, track_id: int, edit: TrackEdit) -> T
     responses={**NOT_FOUND_RESPONSE, **BROKER_DOWN_RESPONSE},
 )
 async def delete_track(track: ExistingTrackDep, state: AppStateDep) -> JobAccepted:
-    """Queue deletion of the file, its covers and its row (`track_deleted` follows)."""
+    """Queue deletion of the file, its covers and its row (`track_deleted` follows).
+
+    The intent is recorded first: a job that is lost or fails leaves it for the
+    reconciler, or for a requeue, to finish.
+    """
     job = "delete_track_with_files"
-    job_id = await state.job_queue.enqueue(job, track_id=track.id)
+    async with state.database.session() as session:
+        operations = FileOperationRepository(session)
+        earlier = await operations.for_track(track.id, FileOperationKind.DELETE)
+        operation = (
+            earlier[0]
+            if earlier
+            else await operations.record(
+                FileOperationKind.DELETE, track_id=track.id, source_path=track.file_path
+            )
+        )
+        if earlier:
+            await operations.reopen(operation.id)
+    try:
+        job_id = await state.job_queue.enqueue(job, track_id=track.id)
+    except BrokerUnavailableError:
+        if not earlier:
+            await forget_operation(state.database, operation.id)
+        raise
     return JobAccepted(track_id=track.id, job_id=job_id, queue=JOB_QUEUES[job].value, job=job)

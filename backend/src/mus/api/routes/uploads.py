@@ -16,12 +16,16 @@ from mus.api.error_handlers import BROKER_DOWN_RESPONSE
 from mus.api.http.multipart_upload import ReceivedUpload, receive_upload
 from mus.api.library_files import (
     UPLOADS_FOLDER,
-    free_library_path,
+    forget_operation,
     move_without_overwrite,
+    reserve_library_path,
 )
 from mus.api.schemas import ErrorDetail, TrackEdit, UploadAccepted
 from mus.domain.audio_formats import AUDIO_EXTENSIONS
 from mus.domain.file_naming import track_file_stem
+from mus.domain.file_operation import FileOperationKind
+
+PLACE = FileOperationKind.PLACE
 
 router = APIRouter(prefix="/tracks", tags=["tracks"])
 
@@ -72,23 +76,34 @@ def _tags(received: ReceivedUpload) -> TrackEdit:
 
 
 async def _place(state: AppStateDep, received: ReceivedUpload, stem: str) -> tuple[str, str]:
-    """Move the temp file to a free name under the write lock and queue its indexing."""
+    """Move the temp file to a reserved name under the write lock and queue its indexing.
+
+    The name is promised by a recorded intent (`place`) before the move, and the intent
+    goes once the job is queued: an api that dies in between leaves it for the reconciler,
+    which indexes the placed file (or forgets the intent when nothing was placed).
+    """
     root = state.settings.music_dir_path
     for _ in range(PLACEMENT_ATTEMPTS):
-        relative = await free_library_path(
-            state.database, root, PurePosixPath("."), stem, received.extension
+        relative, operation = await reserve_library_path(
+            state.database, root, PurePosixPath("."), stem, received.extension, kind=PLACE
         )
+        assert operation is not None  # no `keep`: every name comes with its intent
         destination = root / relative
-        async with state.write_lock.hold([relative]):
-            try:
-                await asyncio.to_thread(move_without_overwrite, received.temp_path, destination)
-            except FileExistsError:
-                continue  # taken between the check and the move: next free name
-            try:
-                job_id = await state.job_queue.enqueue("handle_file_created", file_path=relative)
-            except BaseException:
-                await asyncio.to_thread(destination.unlink, missing_ok=True)
-                raise
+        try:
+            async with state.write_lock.hold([relative]):
+                try:
+                    await asyncio.to_thread(move_without_overwrite, received.temp_path, destination)
+                except FileExistsError:
+                    continue  # taken between the check and the move: next free name
+                try:
+                    job_id = await state.job_queue.enqueue(
+                        "handle_file_created", file_path=relative
+                    )
+                except BaseException:
+                    await asyncio.to_thread(destination.unlink, missing_ok=True)
+                    raise
+        finally:
+            await forget_operation(state.database, operation.id)
         return relative, job_id
     raise HTTPException(status.HTTP_409_CONFLICT, detail=f"no free file name for {stem}")
 
