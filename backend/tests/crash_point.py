@@ -28,8 +28,8 @@ import httpx
 
 import mus.api.routes.tracks as track_routes
 import mus.jobs.file_system_jobs as file_jobs
-from mus.core.config import get_settings
 from mus.adapters.queue.streaq_job_queue import StreaqConnection
+from mus.core.config import get_settings
 from mus.jobs.runtime import JobRuntime, install_job_runtime
 from mus.main import create_app
 

@@ -23,17 +23,17 @@ from mus.adapters.file_replacement import TEMP_PREFIX
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.file_operation_repository import FileOperationRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.adapters.queue.streaq_job_queue import StreaqJobQueue, create_producer
 from mus.adapters.scanner.fast_metadata import read_fast_metadata
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.file_operation_reconciler import reconcile_file_operations
 from mus.application.job_outbox import OutboxRelay
 from mus.core.config import Settings
-from mus.adapters.queue.streaq_job_queue import StreaqJobQueue, create_producer
-from mus.worker import create_worker
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.file_operation import FileOperation, FileOperationKind
 from mus.domain.track import ProcessingStatus, Track
+from mus.worker import create_worker
 
 BACKEND = Path(__file__).resolve().parents[2]
 CRASH_TIMEOUT_SECONDS = 60

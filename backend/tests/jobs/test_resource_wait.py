@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from mus.adapters.persistence.track_repository import TrackRepository
-from mus.core.config import Settings
 from mus.adapters.queue.streaq_job_queue import StreaqConnection
+from mus.core.config import Settings
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 from mus.domain.track import ProcessingStatus, Track
