@@ -1,8 +1,8 @@
 """A database locked for real: a second SQLite connection holding BEGIN EXCLUSIVE.
 
 mus waits `MUS_DATABASE_BUSY_TIMEOUT_SECONDS` (30 s) for a lock; `short_busy_timeout` makes
-that 1 s for the test's own processes, so a lock held past it costs a second, not half a minute. The lock
-itself is the real thing another process would hold.
+that 1 s for the test's own processes, so a lock held past it costs a second, not half a
+minute. The lock itself is the real thing another process would hold.
 """
 
 from __future__ import annotations
