@@ -37,6 +37,7 @@ from mus.core.broker_preflight import (
     mask_url,
     refuse_unfit_broker,
 )
+from mus.core.broker_refusal import describe_refusal, refuses_writes, wait_until_writable
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
 from mus.jobs.registry import JOBS, JobFunction
@@ -325,12 +326,22 @@ class MusWorker(Worker[JobRuntime]):
             try:
                 await Worker.run_async(runner, task_status=task_status)
             except Exception as exc:
-                if self.rebuild is None or not broker_lost(exc):
+                refused = refuses_writes(exc)
+                if self.rebuild is None or not (refused or broker_lost(exc)):
                     raise
-                logger.warning(
-                    "broker lost (%s); running jobs will be redelivered, waiting for it",
-                    root_cause(exc),
-                )
+                if refused:  # out of memory: it answers, and takes no write until freed
+                    logger.warning(
+                        "broker refusing writes (%s); running jobs will be redelivered, "
+                        "waiting until it accepts writes",
+                        describe_refusal(exc),
+                    )
+                    await wait_until_writable(self.broker_url)
+                    logger.warning("broker accepts writes again; the worker carries on")
+                else:
+                    logger.warning(
+                        "broker lost (%s); running jobs will be redelivered, waiting for it",
+                        root_cause(exc),
+                    )
             else:
                 return  # a signal, or a burst run that found nothing left
             await wait_for_broker(self.broker_url)

@@ -11,6 +11,8 @@ from mus.application.initial_scan import run_initial_scan
 from mus.core.config import Settings
 from mus.demo.audio_spec import AudioSpec
 
+from tests.own_redis import OwnRedis
+
 
 async def test_healthcheck_ok(api: Api) -> None:
     response = await api.client.get("/healthcheck")
@@ -107,3 +109,19 @@ async def test_healthcheck_reports_the_watcher_and_503_while_it_cannot_watch(
             return response.status_code == 200 and response.json()["watcher"] == "ok"
 
         await eventually(healthy, 20)
+
+
+async def test_healthcheck_503_when_the_broker_answers_but_refuses_writes(
+    settings: Settings, started_redis: OwnRedis
+) -> None:
+    """Out of memory (`noeviction`) a broker still answers PING; the write probe tells."""
+    async with running_api(settings.model_copy(update={"redis_url": started_redis.url})) as api:
+        assert (await api.client.get("/healthcheck")).status_code == 200
+        started_redis.refuse_writes()
+        refused = await api.client.get("/healthcheck")
+        started_redis.accept_writes()
+        back = await api.client.get("/healthcheck")
+    assert refused.status_code == 503
+    assert refused.json()["broker"] == "error"
+    assert refused.json()["database"] == "ok"
+    assert back.status_code == 200

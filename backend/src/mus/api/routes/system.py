@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 
 from fastapi import APIRouter, Response, status
 
+from mus.api.broker_health import broker_answers_and_writes
 from mus.api.deps import AppStateDep
 from mus.api.permissions import check_permissions
 from mus.api.schemas import (
@@ -41,13 +42,15 @@ async def _probe(name: str, check: Awaitable[object]) -> ComponentHealth:
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": HealthReport}},
 )
 async def healthcheck(state: AppStateDep, response: Response) -> HealthReport:
-    """200 when the database and the broker answer and the watcher is not stuck, else 503.
+    """200 when the database answers, the broker answers and takes writes (one out of memory
+    answers PING but refuses them), and the watcher is not stuck; else 503.
 
     Also says whether the library root looked unmounted at the last scan (200 still: the
     library is served as it was).
     """
     database, broker = await asyncio.gather(
-        _probe("database", state.database.ping()), _probe("broker", state.redis.ping())
+        _probe("database", state.database.ping()),
+        _probe("broker", broker_answers_and_writes(state.redis)),
     )
     library = state.library_status
     report = HealthReport(
