@@ -258,6 +258,8 @@ class StreaqConnection:
                 finally:
                     self._queue = None
         except Exception as exc:  # coredis raises inside an anyio task group
+            if refuses_writes(exc):  # out of memory: it answers, but cannot load streaq's code
+                return f"the broker at {mask_url(url)} refuses writes: {describe_refusal(exc)}"
             return f"cannot connect to the broker at {mask_url(url)}: {root_cause(exc)}"
         return f"the connection to the broker at {mask_url(url)} was lost"
 
