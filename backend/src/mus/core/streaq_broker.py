@@ -40,6 +40,7 @@ from mus.core.broker_preflight import (
 from mus.core.broker_refusal import describe_refusal, refuses_writes, wait_until_writable
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
+from mus.core.streaq_retry_log import quiet_streaq_retries
 from mus.jobs.registry import JOBS, JobFunction
 from mus.jobs.runtime import JobRuntime, install_job_runtime
 
@@ -288,6 +289,7 @@ def configure_worker_logging() -> None:
     """mus's log format for the jobs; streaq's own lines once, in the CLI's format if it set one."""
     configure_logging(get_settings().log_level)
     streaq_logger = logging.getLogger("streaq")
+    quiet_streaq_retries(streaq_logger)
     if streaq_logger.handlers:
         streaq_logger.propagate = False
 
