@@ -14,9 +14,9 @@ from pathlib import Path
 
 from mus.adapters.persistence.database import Database
 from mus.core.config import Settings
+from mus.core.streaq_broker import StreaqJobQueue, create_producer
 
 from tests.core.test_streaq_worker_faults import (
-    enqueue_creations,
     library,
     statuses,
     wait_for,
@@ -25,6 +25,18 @@ from tests.core.test_streaq_worker_faults import (
 from tests.own_redis import OwnRedis
 
 OUT_OF_MEMORY_SECONDS = 12.0
+
+
+async def enqueue_creations(settings: Settings, names: list[str]) -> list[str]:
+    async with create_producer(settings) as client:
+        port = StreaqJobQueue(client)
+        return [await port.enqueue("handle_file_created", file_path=name) for name in names]
+
+
+async def tries_of(settings: Settings, task_ids: list[str]) -> list[int]:
+    """How often streaq counted each job as tried, from its own result store."""
+    async with create_producer(settings) as client:
+        return [(await client.result_by_id(task_id, timeout=10)).tries for task_id in task_ids]
 
 
 async def test_the_worker_rides_out_a_broker_out_of_memory(
@@ -36,7 +48,7 @@ async def test_the_worker_rides_out_a_broker_out_of_memory(
     with worker_process(
         oom_settings, log, MUS_WORKER_REDELIVERY_SECONDS="2", MUS_WORKER_CONCURRENCY="2"
     ) as worker:
-        await enqueue_creations(oom_settings, names)
+        task_ids = await enqueue_creations(oom_settings, names)
         await wait_for(database, "any", 30, log, expected=len(names))
         started_redis.refuse_writes()  # mid-run: creations and analyses are in flight
         refused_at = time.monotonic()
@@ -48,6 +60,9 @@ async def test_the_worker_rides_out_a_broker_out_of_memory(
         found = await wait_for(database, "complete", 90, log, expected=len(names))
         assert worker.poll() is None, "the worker exited on a broker out of memory"
     assert sorted(found) == names
+    # Jobs the fault cut off (running, or done but not acknowledged) ran again: the fault
+    # gave their try back, so every job counts one, and ten faults cannot make streaq give up.
+    assert await tries_of(oom_settings, task_ids) == [1] * len(names)
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text[-4000:]
     assert text.count("refusing writes") == 1, text[-4000:]

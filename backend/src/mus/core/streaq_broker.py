@@ -26,11 +26,13 @@ from coredis.exceptions import RedisError as CoredisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from streaq import Worker
+from streaq.constants import REDIS_RETRY
 from streaq.task import Task
 from streaq.types import StreaqError, StreaqRetry
 
 from mus.application.job_catalogue import QUEUES_BY_PRIORITY, QueueName
 from mus.application.job_queue import JobQueue, JobRequest, route_job, route_jobs
+from mus.core.broker_fault_tries import StartedJobs, give_back_tries
 from mus.core.broker_preflight import (
     BrokerRefusedError,
     BrokerUnavailableError,
@@ -311,11 +313,17 @@ class MusWorker(Worker[JobRuntime]):
     """
 
     def __init__(
-        self, *, redis_url: str, rebuild: Callable[[], MusWorker] | None = None, **options: Any
+        self,
+        *,
+        redis_url: str,
+        rebuild: Callable[[], MusWorker] | None = None,
+        started_jobs: StartedJobs | None = None,
+        **options: Any,
     ) -> None:
         super().__init__(redis_url=redis_url, **options)
         self.broker_url = redis_url  # streaq keeps only the client it built from it
         self.rebuild = rebuild
+        self.started_jobs = started_jobs
 
     async def run_async(self, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED) -> None:
         configure_worker_logging()
@@ -349,6 +357,8 @@ class MusWorker(Worker[JobRuntime]):
             else:
                 return  # a signal, or a burst run that found nothing left
             await wait_for_broker(self.broker_url)
+            if self.started_jobs is not None:  # the fault, not the jobs, cost those tries
+                await give_back_tries(self.broker_url, self.prefix + REDIS_RETRY, self.started_jobs)
             runner = self.rebuild()
             runner.burst = self.burst
             task_status = TASK_STATUS_IGNORED  # started once already
@@ -400,6 +410,7 @@ def create_worker(
         raise ValueError(f"unknown queue(s) {sorted(unknown)}: choose from {list(PRIORITIES)}")
     # A fresh list each time: streaq reverses the list it is given in place.
     priorities = [name for name in PRIORITIES if queues is None or name in queues]
+    started_jobs = StartedJobs()  # shared by the twins a broker fault makes
 
     def build() -> MusWorker:
         @asynccontextmanager
@@ -415,6 +426,7 @@ def create_worker(
         worker = MusWorker(
             redis_url=settings.redis_url,
             rebuild=build,
+            started_jobs=started_jobs,
             queue_name=QUEUE_NAME,
             priorities=list(priorities),
             concurrency=settings.worker_concurrency if concurrency is None else concurrency,
@@ -425,8 +437,12 @@ def create_worker(
             deserializer=from_json,
             lifespan=lifespan,
         )
-        for name, job in JOBS.items():
+        tasks = [
             worker.task(name=name, max_tries=MAX_TRIES)(retried_when_the_broker_is_away(job))
+            for name, job in JOBS.items()
+        ]
+        # `context` of any registered task is the running one's (a context variable).
+        worker.middleware(started_jobs.middleware(lambda: tasks[0].context.task_id))
         return worker
 
     return build()
