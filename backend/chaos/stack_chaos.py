@@ -271,7 +271,11 @@ def _run(
         alive = stack.poll() is None
     finally:
         stop(stack)
-    print(f"chaos: files added        {counts.files}")
+    deleted = len(added) - len(expected)
+    print(
+        f"chaos: files added        {len(added)}"
+        + (f" ({deleted} deleted by the user)" if deleted else "")
+    )
     print(f"chaos: tracks COMPLETE    {counts.complete}")
     print(f"chaos: tracks ERROR       {counts.error}")
     print(f"chaos: stuck PENDING      {counts.pending}")
