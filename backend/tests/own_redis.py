@@ -52,6 +52,30 @@ class OwnRedis:
             self.process.wait(10)
         self.process = None
 
+    def refuse_writes(self) -> None:
+        """Out of memory for real: maxmemory below what the server holds, policy `noeviction`,
+        so every write answers "OOM command not allowed" (PING still answers)."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            used = int(client.info("memory")["used_memory"])
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", str(used // 2))
+            try:
+                client.set("mus:test:oom-probe", "x")
+            except redis.exceptions.OutOfMemoryError:
+                return
+            raise AssertionError("the server still takes writes after maxmemory was lowered")
+        finally:
+            client.close()
+
+    def accept_writes(self) -> None:
+        """Memory back: no limit, as after an operator raised it."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            client.config_set("maxmemory", "0")
+        finally:
+            client.close()
+
     def answers(self) -> bool:
         try:
             return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping())
@@ -78,3 +102,14 @@ def own_redis() -> Iterator[OwnRedis]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def started_redis() -> Iterator[OwnRedis]:
+    """A started server without persistence that the test may drive out of memory."""
+    server = OwnRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

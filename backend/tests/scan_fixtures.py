@@ -6,9 +6,11 @@ import os
 import pickle
 import shutil
 import stat
+import struct
 import subprocess
 import tempfile
 import traceback
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,3 +110,25 @@ def write_mp3_without_xing(path: Path) -> None:
         check=True,
         timeout=60,
     )  # fmt: skip
+
+
+def large_png(side: int, shade: int) -> bytes:
+    """A real side x side RGB PNG (a gradient, a few KB compressed), built one row at a time."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    compressor = zlib.compressobj(9)
+    parts: list[bytes] = []
+    for row in range(side):
+        value = (row * 255 // side + shade) % 256
+        parts.append(compressor.compress(b"\0" + bytes((value, shade, 255 - value)) * side))
+    parts.append(compressor.flush())
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", b"".join(parts))
+        + chunk(b"IEND", b"")
+    )

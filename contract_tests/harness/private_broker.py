@@ -64,6 +64,30 @@ class PrivateBroker:
             process.wait(10)
         self._process = None
 
+    def refuse_writes(self) -> None:
+        """Out of memory for real: `maxmemory` below what the server holds, `noeviction`, so
+        it answers every write "OOM command not allowed" (reads and PING still work)."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            used = int(client.info("memory")["used_memory"])
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", str(used // 2))
+            try:
+                client.set("contract:oom-probe", "x")
+            except redis.exceptions.OutOfMemoryError:
+                return
+            raise RuntimeError(f"the redis-server on port {self.port} still takes writes")
+        finally:
+            client.close()
+
+    def accept_writes(self) -> None:
+        """Memory raised again: no limit."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            client.config_set("maxmemory", "0")
+        finally:
+            client.close()
+
     def answers(self) -> bool:
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         try:

@@ -178,6 +178,39 @@ class World:
         self._own_broker().start()
         await self.listen()
 
+    async def broker_refuses_writes(self) -> None:
+        """The broker runs out of memory (`noeviction`): it still answers, and refuses every
+        write with "OOM command not allowed" until memory is raised again."""
+        await self._collect_events()
+        self._own_broker().refuse_writes()
+
+    async def broker_accepts_writes(self) -> None:
+        """Memory raised again: the broker takes writes, with everything it held."""
+        self._own_broker().accept_writes()
+
+    async def worker_runs_for(self, seconds: float) -> None:
+        """The backend's real worker runs as a process for `seconds`, then is SIGKILLed.
+
+        For a broker in trouble meanwhile: whatever the worker did or took is redelivered to
+        the next drain, so the recording keeps what at-least-once delivery fixes. The process
+        may also have ended by itself (a backend that gives up on the broker).
+        """
+        self.redelivered = True
+        process = await asyncio.create_subprocess_exec(
+            *self.backend.worker_process(),
+            cwd=CONTRACT_ROOT,
+            env={**os.environ, "MUS_CONTRACT_ARQ_JOB_TIMEOUT": "5"},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await asyncio.wait_for(process.wait(), 10)
+
     def _own_broker(self) -> PrivateBroker:
         if self.broker is None:
             raise RuntimeError("register the scenario with @scenarios.add_on_own_broker")

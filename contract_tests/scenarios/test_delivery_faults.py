@@ -84,6 +84,26 @@ async def watcher_events_while_the_broker_is_away(world: World) -> None:
     await world.relay_kept_jobs()
 
 
+@scenarios.add_on_own_broker
+async def broker_refusing_writes_with_jobs_queued(world: World) -> None:
+    """Creations queued, then the broker runs out of memory (`noeviction`: every write is
+    refused) while the backend's real worker runs; memory is raised again: every queued job
+    still runs (at least once) and no track is ERROR or missing."""
+    world.write_all(
+        [
+            AudioSpec("Full/a.mp3", "mp3", title="A", cover=CoverSpec(seed=5)),
+            AudioSpec("Full/b.flac", "flac", title="B"),
+            AudioSpec("Full/c.wav", "wav", title="C"),
+        ]
+    )
+    await world.os_events(
+        [("added", "Full/a.mp3"), ("added", "Full/b.flac"), ("added", "Full/c.wav")]
+    )
+    await world.broker_refuses_writes()
+    await world.worker_runs_for(seconds=4)
+    await world.broker_accepts_writes()
+
+
 @scenarios.add
 async def worker_killed_mid_run(world: World) -> None:
     """Twelve files queued; the backend's real worker process is SIGKILLed once three are

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from mus.adapters.queue.streaq_job_queue import PRIORITIES, StreaqJobQueue
+from mus.core.broker_fault_tries import StartedJobs
 from mus.core.config import Settings, get_settings
 from mus.core.streaq_broker import (
     MAX_TRIES,
@@ -43,6 +44,7 @@ def create_worker(
         raise ValueError(f"unknown queue(s) {sorted(unknown)}: choose from {list(PRIORITIES)}")
     # A fresh list each time: streaq reverses the list it is given in place.
     priorities = [name for name in PRIORITIES if queues is None or name in queues]
+    started_jobs = StartedJobs()  # shared by the twins a broker fault makes
 
     def build() -> MusWorker[JobRuntime]:
         @asynccontextmanager
@@ -61,9 +63,14 @@ def create_worker(
             concurrency=concurrency,
             lifespan=lifespan,
             rebuild=build,
+            started_jobs=started_jobs,
         )
-        for name, job in JOBS.items():
+        tasks = [
             worker.task(name=name, max_tries=MAX_TRIES)(retried_when_the_broker_is_away(job))
+            for name, job in JOBS.items()
+        ]
+        # `context` of any registered task is the running one's (a context variable).
+        worker.middleware(started_jobs.middleware(lambda: tasks[0].context.task_id))
         return worker
 
     return build()

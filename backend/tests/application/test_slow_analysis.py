@@ -37,7 +37,7 @@ from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioFormat, AudioSpec, CoverSpec
 from mus.domain.track import ProcessingStatus, Track
 
-from tests.scan_fixtures import write_mp3_without_xing
+from tests.scan_fixtures import large_png, write_mp3_without_xing
 
 TOLERANCE_SECONDS = 0.05
 
@@ -200,6 +200,37 @@ async def test_broken_embedded_image_completes_without_cover(
     assert result.track is not None and result.track.has_cover is False
     assert not covers(library_settings).exists(track.id)
     assert any("embedded cover of bad-art.mp3 ignored" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_cover_over_the_pixel_limit_is_skipped_with_a_log_line_not_an_error(
+    db: Database, library_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 9400x9400 PNG (a few KB) under Pillow's own limit but over MUS_COVER_MAX_PIXELS."""
+    spec = AudioSpec("huge-art.mp3", "mp3", title="Huge art")
+    path = write_audio(spec, library_settings.music_dir_path)
+    tags = ID3(path)
+    tags.add(
+        APIC(
+            encoding=Encoding.UTF8,
+            mime="image/png",
+            type=PictureType.COVER_FRONT,
+            data=large_png(9400, 0),
+        )
+    )
+    tags.save(path)
+    track = await register(db, library_settings, path)
+    with caplog.at_level(logging.WARNING):
+        result = await analyse_track(db, library_settings, track.id)
+    assert result.outcome is AnalysisOutcome.COMPLETE
+    assert result.track is not None and result.track.has_cover is False
+    assert result.track.last_error is None
+    assert not covers(library_settings).exists(track.id)
+    assert [
+        r.getMessage() for r in caplog.records if "embedded cover of huge-art.mp3" in r.getMessage()
+    ] == [
+        "embedded cover of huge-art.mp3 ignored: cover image of 9400x9400 pixels is over the "
+        "limit of 40,000,000 (MUS_COVER_MAX_PIXELS)"
+    ]
 
 
 async def test_corrupt_audio_ends_in_error_with_a_readable_message(

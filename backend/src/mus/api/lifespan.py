@@ -174,7 +174,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             write_lock=WriteLock(redis, grace_seconds=settings.write_lock_grace_seconds),
             event_hub=hub,
             events=EventPublisher(redis, settings.event_channel),
-            covers=CoverStore(settings.covers_dir_path),
+            covers=CoverStore.from_settings(settings),
             startup_permissions=permissions,
             sse_keepalive_seconds=app.state.sse_keepalive_seconds,
         )

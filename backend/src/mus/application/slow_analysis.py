@@ -172,7 +172,7 @@ async def _analyse_in_turn(
         )
         return AnalysisResult(track_id, AnalysisOutcome.STALE, track, None)
     expected = track.revision
-    covers = CoverStore(settings.covers_dir_path)
+    covers = CoverStore.from_settings(settings)
     path = settings.music_dir_path / track.file_path
     try:
         if file_processes is not None:

@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     )
     """Below this many free MiB in the data or the music folder, the healthcheck and
     `/admin` warn."""
+    cover_max_pixels: int = Field(default=40_000_000, ge=1, validation_alias="MUS_COVER_MAX_PIXELS")
+    """An embedded cover larger than this (width x height) is skipped with a log line, not
+    decoded: a 10 KB PNG can claim 9400x9400, which Pillow's own limit (89 M) still lets in."""
+    cover_decodes: int = Field(default=2, ge=1, validation_alias="MUS_COVER_DECODES")
+    """Covers one process decodes at once; each holds up to cover_max_pixels x 4 bytes."""
+    sse_max_connections: int = Field(default=200, ge=1, validation_alias="MUS_SSE_MAX_CONNECTIONS")
+    """Open event streams the api serves at once; past it 503, so the api (and its
+    healthcheck) keeps the file descriptors it needs."""
     parity_report_path: Path = Field(
         default=Path("../contract_tests/report/parity.html"),
         validation_alias="MUS_PARITY_REPORT_PATH",

@@ -27,15 +27,17 @@ from coredis.exceptions import StreamConsumerGroupError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from streaq import Worker
-from streaq.constants import REDIS_GROUP, REDIS_HEALTH
+from streaq.constants import REDIS_GROUP, REDIS_HEALTH, REDIS_RETRY
 from streaq.types import StreaqRetry
 from streaq.utils import now_ms
 
+from mus.core.broker_fault_tries import StartedJobs, give_back_tries
 from mus.core.broker_preflight import (
     BrokerRefusedError,
     BrokerUnavailableError,
     refuse_unfit_broker,
 )
+from mus.core.broker_refusal import describe_refusal, refuses_writes, wait_until_writable
 from mus.core.config import Settings, get_settings
 from mus.core.logging_setup import configure_logging
 
@@ -89,10 +91,34 @@ def from_json(raw: bytes | str) -> Any:
     return json.loads(raw)
 
 
+class RetryWithoutTraceback(logging.Filter):
+    """streaq logs every retry with the whole traceback; mus retries only when the broker is
+    away or refuses writes, not a bug: one line per retry, the cause in a few words (a broker
+    out of memory printed 28,000 lines of tracebacks in 4 minutes without this)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        info = record.exc_info
+        if info and isinstance(info[1], StreaqRetry):
+            cause = info[1].__cause__
+            reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(info[1])
+            record.msg = f"{record.getMessage()} ({reason})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_streaq_retries(streaq_logger: logging.Logger) -> None:
+    """Install the filter once on streaq's logger (idempotent)."""
+    if not any(isinstance(f, RetryWithoutTraceback) for f in streaq_logger.filters):
+        streaq_logger.addFilter(RetryWithoutTraceback())
+
+
 def configure_worker_logging() -> None:
     """mus's log format for the jobs; streaq's own lines once, in the CLI's format if it set one."""
     configure_logging(get_settings().log_level)
     streaq_logger = logging.getLogger("streaq")
+    quiet_streaq_retries(streaq_logger)
     if streaq_logger.handlers:
         streaq_logger.propagate = False
 
@@ -118,11 +144,13 @@ class MusWorker(Worker[Context]):
         *,
         redis_url: str,
         rebuild: Callable[[], MusWorker[Context]] | None = None,
+        started_jobs: StartedJobs | None = None,
         **options: Any,
     ) -> None:
         super().__init__(redis_url=redis_url, **options)
         self.broker_url = redis_url  # streaq keeps only the client it built from it
         self.rebuild = rebuild
+        self.started_jobs = started_jobs
 
     async def renew_idle_timeouts(self, scope: CancelScope) -> None:
         """Renew every job this worker holds, running or waiting for a slot, and its health
@@ -165,15 +193,27 @@ class MusWorker(Worker[Context]):
             try:
                 await Worker.run_async(runner, task_status=task_status)
             except Exception as exc:
-                if self.rebuild is None or not broker_lost(exc):
+                refused = refuses_writes(exc)
+                if self.rebuild is None or not (refused or broker_lost(exc)):
                     raise
-                logger.warning(
-                    "broker lost (%s); running jobs will be redelivered, waiting for it",
-                    root_cause(exc),
-                )
+                if refused:  # out of memory: it answers, and takes no write until freed
+                    logger.warning(
+                        "broker refusing writes (%s); running jobs will be redelivered, "
+                        "waiting until it accepts writes",
+                        describe_refusal(exc),
+                    )
+                    await wait_until_writable(self.broker_url)
+                    logger.warning("broker accepts writes again; the worker carries on")
+                else:
+                    logger.warning(
+                        "broker lost (%s); running jobs will be redelivered, waiting for it",
+                        root_cause(exc),
+                    )
             else:
                 return  # a signal, or a burst run that found nothing left
             await wait_for_broker(self.broker_url)
+            if self.started_jobs is not None:  # the fault, not the jobs, cost those tries
+                await give_back_tries(self.broker_url, self.prefix + REDIS_RETRY, self.started_jobs)
             runner = self.rebuild()
             runner.burst = self.burst
             task_status = TASK_STATUS_IGNORED  # started once already
@@ -215,6 +255,7 @@ def create_broker(
     concurrency: int | None,
     lifespan: Callable[[], AbstractAsyncContextManager[Context]],
     rebuild: Callable[[], MusWorker[Context]],
+    started_jobs: StartedJobs | None = None,
 ) -> MusWorker[Context]:
     """The one streaq Worker, configured from the settings, with no job registered yet.
 
@@ -224,6 +265,7 @@ def create_broker(
     return MusWorker(
         redis_url=settings.redis_url,
         rebuild=rebuild,
+        started_jobs=started_jobs,
         queue_name=QUEUE_NAME,
         priorities=list(priorities),
         concurrency=settings.worker_concurrency if concurrency is None else concurrency,

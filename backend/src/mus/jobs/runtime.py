@@ -61,7 +61,7 @@ class JobRuntime:
             events=EventPublisher(redis, settings.event_channel),
             job_queue=job_queue,
             write_lock=WriteLock(redis, grace_seconds=settings.write_lock_grace_seconds),
-            covers=CoverStore(settings.covers_dir_path),
+            covers=CoverStore.from_settings(settings),
             relay=OutboxRelay(database, job_queue),
         )
         runtime.relay_loop = asyncio.create_task(runtime.relay.run(runtime.stop), name="relay")

@@ -137,3 +137,26 @@ async def enqueue_many_eventually(
                 return await connection.enqueue_many(jobs)
             except BrokerUnavailableError:
                 await asyncio.sleep(0.1)
+
+
+async def test_a_broker_out_of_memory_is_named_as_refusing_writes_and_picked_up_when_freed(
+    settings: Settings, started_redis: OwnRedis
+) -> None:
+    """`noeviction` past maxmemory: PING answers, streaq cannot even load its Functions."""
+    started_redis.refuse_writes()
+    connection = StreaqConnection(
+        settings.model_copy(update={"redis_url": started_redis.url}), retry_seconds=0.2
+    )
+    await connection.start()
+    try:
+        assert not connection.connected
+        with pytest.raises(BrokerUnavailableError) as raised:
+            await connection.enqueue("handle_file_created", file_path="a.mp3")
+        assert str(raised.value) == (
+            f"broker unavailable: the broker at {started_redis.url} refuses writes: "
+            "OOM command not allowed when used memory > 'maxmemory'."
+        )
+        started_redis.accept_writes()
+        assert await enqueue_eventually(connection)
+    finally:
+        await connection.close()

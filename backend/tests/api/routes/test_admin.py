@@ -12,6 +12,8 @@ from mus.core.config import Settings
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import TrackError
 
+from tests.own_redis import OwnRedis
+
 
 async def test_figures_name_the_broker_the_queues_and_the_library(api: Api) -> None:
     await api.add_track(AudioSpec("a.mp3", "mp3", title="Alpha"))
@@ -54,6 +56,19 @@ async def test_figures_say_the_broker_is_down_instead_of_failing(
     assert "cannot reach the broker" in figures["broker"]["problem"]
     assert figures["queue"] is None
     assert figures["queue_problem"].startswith("broker unavailable")
+
+
+async def test_figures_say_the_broker_refuses_writes_when_it_is_out_of_memory(
+    settings: Settings, started_redis: OwnRedis
+) -> None:
+    async with running_api(settings.model_copy(update={"redis_url": started_redis.url})) as api:
+        started_redis.refuse_writes()
+        refused = (await api.client.get("/admin/figures")).json()["broker"]
+        started_redis.accept_writes()
+        back = (await api.client.get("/admin/figures")).json()["broker"]
+    assert refused["reachable"] is True
+    assert refused["problem"].startswith("the broker refuses writes: OOM command not allowed")
+    assert back["problem"] is None
 
 
 async def test_the_parity_page_is_served_from_its_setting_or_named_missing(

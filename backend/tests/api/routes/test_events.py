@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -104,3 +105,43 @@ async def test_sigterm_ends_open_streams_so_the_server_stops_promptly(
             return server.server.should_exit
 
         await eventually(stopping, 5)
+
+
+async def test_streams_past_the_cap_are_refused_and_the_healthcheck_still_answers(
+    settings: Settings,
+) -> None:
+    """Real connections on a real uvicorn: MUS_SSE_MAX_CONNECTIONS open, the next is 503
+    with a sentence, the healthcheck answers 200 meanwhile, and a closed one frees a place."""
+    capped = settings.model_copy(update={"sse_max_connections": 3})
+    async with (
+        live_server(capped) as server,
+        httpx.AsyncClient(base_url=server.base_url, timeout=5) as client,
+        contextlib.AsyncExitStack() as streams,
+    ):
+        opened = [
+            await streams.enter_async_context(client.stream("GET", "/events/track-updates"))
+            for _ in range(3)
+        ]
+        readers = [response.aiter_text() for response in opened]  # kept: a dropped one closes
+        for response, reader in zip(opened, readers, strict=True):
+            assert response.status_code == 200
+            assert "retry:" in await anext(reader)
+        assert server.state.event_hub.subscriber_count == 3
+        refused = await client.get("/events/track-updates")
+        health = await client.get("/healthcheck")
+        assert refused.status_code == 503
+        assert refused.json() == {
+            "detail": "too many live-update connections (3 open, the most this server keeps); "
+            "try again later"
+        }
+        assert refused.headers["retry-after"] == "30"
+        assert health.status_code == 200
+        await opened[0].aclose()
+
+        async def a_place_is_free() -> bool:
+            return server.state.event_hub.subscriber_count == 2  # noticed at a keep-alive
+
+        await eventually(a_place_is_free, 5)
+        async with client.stream("GET", "/events/track-updates") as again:
+            assert again.status_code == 200
+            assert server.state.event_hub.subscriber_count <= 3

@@ -11,6 +11,7 @@ from mus.application.initial_scan import run_initial_scan
 from mus.core.config import Settings
 from mus.demo.audio_spec import AudioSpec
 
+from tests.own_redis import OwnRedis
 from tests.real_faults import database_held, fill, remount, tmpfs
 
 
@@ -164,3 +165,19 @@ async def test_healthcheck_and_admin_show_a_music_folder_low_full_and_read_only(
                 remount(music, "rw")
     assert read_only["music_folder"] == "read-only"
     assert figures["music"]["state"] == "read-only"
+
+
+async def test_healthcheck_503_when_the_broker_answers_but_refuses_writes(
+    settings: Settings, started_redis: OwnRedis
+) -> None:
+    """Out of memory (`noeviction`) a broker still answers PING; the write probe tells."""
+    async with running_api(settings.model_copy(update={"redis_url": started_redis.url})) as api:
+        assert (await api.client.get("/healthcheck")).status_code == 200
+        started_redis.refuse_writes()
+        refused = await api.client.get("/healthcheck")
+        started_redis.accept_writes()
+        back = await api.client.get("/healthcheck")
+    assert refused.status_code == 503
+    assert refused.json()["broker"] == "error"
+    assert refused.json()["database"] == "ok"
+    assert back.status_code == 200

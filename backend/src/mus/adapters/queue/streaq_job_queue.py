@@ -27,6 +27,7 @@ from mus.core.broker_preflight import (
     mask_url,
     refuse_unfit_broker,
 )
+from mus.core.broker_refusal import describe_refusal, refuses_writes
 from mus.core.config import Settings
 from mus.core.streaq_broker import QUEUE_NAME, from_json, root_cause, to_json
 
@@ -207,6 +208,8 @@ class StreaqConnection:
                 finally:
                     self._queue = None
         except Exception as exc:  # coredis raises inside an anyio task group
+            if refuses_writes(exc):  # out of memory: it answers, but cannot load streaq's code
+                return f"the broker at {mask_url(url)} refuses writes: {describe_refusal(exc)}"
             return f"cannot connect to the broker at {mask_url(url)}: {root_cause(exc)}"
         return f"the connection to the broker at {mask_url(url)} was lost"
 

@@ -51,12 +51,19 @@ from typing import Literal, get_args
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from mus.core.config import Settings
+
 CoverSize = Literal["original", "small"]
 COVER_SIZES: tuple[CoverSize, ...] = get_args(CoverSize)
 
 STORE_DIR_NAME = "by-hash"
 SMALL_COVER_SIDE = 200
 WEBP_MAX_SIDE = 16383  # hard limit of the WebP format
+ORIGINAL_MAX_SIDE = 4096
+"""The stored original's longest side: more than any screen shows a cover at, and what a
+JPEG is decoded to (draft: 1/2 to 1/8 scale in the decoder) instead of its full size."""
+DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_DECODES = 2
 ORIGINAL_QUALITY = 80
 ORIGINAL_METHOD = 5
 SMALL_QUALITY = 80
@@ -89,16 +96,56 @@ class _DigestLocks:
 _ENCODING = _DigestLocks()
 
 
+class _DecodeSlots:
+    """At most N covers decoded at once in this process, whatever the number of jobs: each
+    decode may hold hundreds of MB for a moment, and N of them at once is the worker's bound."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._slots: dict[int, threading.BoundedSemaphore] = {}
+
+    def of(self, count: int) -> threading.BoundedSemaphore:
+        with self._guard:
+            slots = self._slots.get(count)
+            if slots is None:
+                slots = self._slots[count] = threading.BoundedSemaphore(count)
+            return slots
+
+
+_DECODING = _DecodeSlots()
+
+
 class CoverImageError(Exception):
     """The bytes are not an image Pillow can decode; nothing was written."""
+
+
+class CoverTooLargeError(CoverImageError):
+    """The image claims more pixels than `MUS_COVER_MAX_PIXELS`: skipped before decoding."""
 
 
 class CoverStore:
     """Per-track `covers_dir/{track_id}_{size}.webp`, hard links into `covers_dir/by-hash/`."""
 
-    def __init__(self, covers_dir: Path) -> None:
+    def __init__(
+        self,
+        covers_dir: Path,
+        *,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        decodes: int = DEFAULT_DECODES,
+    ) -> None:
         self.covers_dir = covers_dir
         self.store_dir = covers_dir / STORE_DIR_NAME
+        self.max_pixels = max_pixels
+        self.decodes = decodes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CoverStore:
+        """The store of `settings`, with its bounds on decoding (pixels, decodes at once)."""
+        return cls(
+            settings.covers_dir_path,
+            max_pixels=settings.cover_max_pixels,
+            decodes=settings.cover_decodes,
+        )
 
     def path(self, track_id: int, size: CoverSize) -> Path:
         """Where a track's cover of that size lives (whether or not it exists)."""
@@ -126,7 +173,8 @@ class CoverStore:
             missing = [size for size in COVER_SIZES if not self.stored_path(digest, size).exists()]
             if missing:
                 if encoded is None:
-                    original, small = encode_cover(image_bytes)
+                    with _DECODING.of(self.decodes):
+                        original, small = encode_cover(image_bytes, max_pixels=self.max_pixels)
                     encoded = {"original": original, "small": small}
                 self.store_dir.mkdir(parents=True, exist_ok=True)
                 for size in missing:
@@ -210,10 +258,13 @@ def _publish(target: Path, data: bytes) -> None:
         temp.unlink(missing_ok=True)
 
 
-def encode_cover(image_bytes: bytes) -> tuple[bytes, bytes]:
-    """(original, small) WebP bytes: the upright picture at full size and within 200x200.
+def encode_cover(
+    image_bytes: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[bytes, bytes]:
+    """(original, small) WebP bytes: the upright picture within 4096x4096 and within 200x200.
 
-    EXIF orientation is applied because WebP output drops the EXIF that would rotate it.
+    EXIF orientation is applied because WebP output drops the EXIF that would rotate it. An
+    image over `max_pixels` is refused from its header, before any pixel is decoded.
     """
     if not image_bytes:
         raise CoverImageError("cover image is empty")
@@ -221,15 +272,15 @@ def encode_cover(image_bytes: bytes) -> tuple[bytes, bytes]:
         with warnings.catch_warnings():
             # A decompression-bomb-sized cover is refused, not decoded with a warning.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = _decode(image_bytes)
-            if max(image.size) > WEBP_MAX_SIDE:
-                image.thumbnail((WEBP_MAX_SIDE, WEBP_MAX_SIDE), Image.Resampling.LANCZOS)
+            image = _decode(image_bytes, max_pixels)
             small = image.copy()
             small.thumbnail((SMALL_COVER_SIDE, SMALL_COVER_SIDE), Image.Resampling.LANCZOS)
             return (
                 _webp(image, ORIGINAL_QUALITY, ORIGINAL_METHOD),
                 _webp(small, SMALL_QUALITY, SMALL_METHOD),
             )
+    except CoverImageError:
+        raise
     except UnidentifiedImageError as exc:
         # Pillow's own text names the BytesIO object, heap address included: not worth showing.
         raise CoverImageError("cover image format not recognised") from exc
@@ -239,15 +290,38 @@ def encode_cover(image_bytes: bytes) -> tuple[bytes, bytes]:
         raise CoverImageError(f"cover image cannot be decoded: {exc}") from exc
 
 
-def _decode(image_bytes: bytes) -> Image.Image:
-    """The first frame, upright, in RGB or RGBA (what WebP stores)."""
+def _decode(image_bytes: bytes, max_pixels: int) -> Image.Image:
+    """The first frame, upright, within ORIGINAL_MAX_SIDE, in RGB or RGBA (what WebP stores).
+
+    Memory: one full decode at most, and a JPEG not even that (its decoder scales down by
+    itself). The full decode is reduced by a whole factor and dropped at once, so the peak is
+    the decode plus a fraction of it; no full-size copy is made for the rotation or the mode.
+    """
     with Image.open(io.BytesIO(image_bytes)) as opened:
+        width, height = opened.size
+        if width * height > max_pixels:
+            raise CoverTooLargeError(
+                f"cover image of {width}x{height} pixels is over the limit of {max_pixels:,} "
+                "(MUS_COVER_MAX_PIXELS)"
+            )
+        opened.draft(None, (ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE))  # JPEG: decoder scales
         opened.load()
-        upright = ImageOps.exif_transpose(opened)
-    has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    return upright.convert("RGBA" if has_alpha else "RGB")
+        has_alpha = opened.mode in ("RGBA", "LA", "PA") or (
+            opened.mode == "P" and "transparency" in opened.info
+        )
+        mode = "RGBA" if has_alpha else "RGB"
+        image = opened if opened.mode in _REDUCIBLE_MODES else opened.convert(mode)
+        factor = -(-max(image.size) // ORIGINAL_MAX_SIDE)  # ceiling
+        image = image.reduce(factor) if factor > 1 else image
+        image = image if image.mode == mode else image.convert(mode)
+        if image is opened:
+            image = opened.copy()  # the opened image's pixels go when it is closed
+    ImageOps.exif_transpose(image, in_place=True)
+    return image
+
+
+# Modes whose pixels `reduce` averages as they are (a palette index or a bit cannot be).
+_REDUCIBLE_MODES = frozenset({"RGB", "RGBA", "L", "LA"})
 
 
 def _webp(image: Image.Image, quality: int, method: int) -> bytes:

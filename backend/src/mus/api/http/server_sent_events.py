@@ -20,8 +20,17 @@ def format_event(event: HubEvent) -> str:
     return f"event: {event.event_type}\ndata: {event.data}\n\n"
 
 
-async def event_stream(hub: EventHub, keepalive_seconds: float) -> AsyncIterator[str]:
-    """Relay hub events to one client until the hub closes or the client goes away."""
+async def event_stream(
+    hub: EventHub, keepalive_seconds: float, *, max_subscribers: int | None = None
+) -> AsyncIterator[str]:
+    """Relay hub events to one client until the hub closes or the client goes away.
+
+    Past `max_subscribers` (streams opened in the same instant, after the route's check)
+    the stream ends at once; the browser's EventSource tries again `retry` ms later.
+    """
+    if max_subscribers is not None and hub.subscriber_count >= max_subscribers:
+        yield f"retry: {RECONNECT_MILLISECONDS}\n: too many live-update connections\n\n"
+        return
     async with hub.subscribe() as subscription:
         yield f"retry: {RECONNECT_MILLISECONDS}\n: connected\n\n"
         while True:

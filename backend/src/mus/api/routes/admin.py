@@ -28,6 +28,7 @@ from mus.api.deps import AppStateDep
 from mus.api.routes.system import measure_folders
 from mus.api.schemas import ErrorDetail
 from mus.core.broker_preflight import BrokerUnavailableError, probe_broker
+from mus.core.broker_refusal import write_refusal
 from mus.core.queue_figures import QueueFigures
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -105,8 +106,10 @@ def parity_report(state: AppState) -> ParityReport:
 @router.get("/figures", response_model=AdminFigures)
 async def admin_figures(state: AppStateDep) -> AdminFigures:
     """A snapshot for `/admin`: never fails for a broker that is down, it says so instead."""
-    broker, (queue, queue_problem), tracks, storage = await asyncio.gather(
-        probe_broker(state.settings.redis_url, timeout=BROKER_PROBE_SECONDS),
+    url = state.settings.redis_url
+    broker, refusal, (queue, queue_problem), tracks, storage = await asyncio.gather(
+        probe_broker(url, timeout=BROKER_PROBE_SECONDS),
+        write_refusal(url, timeout=BROKER_PROBE_SECONDS),
         _queue(state),
         _tracks_by_status(state),
         _storage(state),
@@ -117,7 +120,7 @@ async def admin_figures(state: AppStateDep) -> AdminFigures:
             url=broker.url,
             reachable=broker.reachable,
             product=broker.product if broker.reachable else None,
-            problem=broker.problem(),
+            problem=broker.problem() or refusal,
         ),
         queue=queue,
         queue_problem=queue_problem,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response, status
 
 from mus.adapters.folder_space import MIB, FolderSpace, measure_folder
 from mus.api.app_state import AppState
+from mus.api.broker_health import broker_answers_and_writes
 from mus.api.deps import AppStateDep
 from mus.api.permissions import check_permissions
 from mus.api.schemas import (
@@ -66,7 +67,8 @@ def measure_folders(settings: Settings) -> tuple[FolderSpace, FolderSpace]:
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": HealthReport}},
 )
 async def healthcheck(state: AppStateDep, response: Response) -> HealthReport:
-    """200 when the database and the broker answer and the watcher is not stuck, else 503.
+    """200 when the database answers, the broker answers and takes writes (one out of memory
+    answers PING but refuses them), and the watcher is not stuck; else 503.
 
     Also says whether the library root looked unmounted at the last scan, whether another
     process holds the database (`busy`), and how the data and music folders stand (low on
@@ -74,7 +76,7 @@ async def healthcheck(state: AppStateDep, response: Response) -> HealthReport:
     """
     database, broker, (data_folder, music_folder) = await asyncio.gather(
         _database_health(state),
-        _probe("broker", state.redis.ping()),
+        _probe("broker", broker_answers_and_writes(state.redis)),
         asyncio.to_thread(measure_folders, state.settings),
     )
     library = state.library_status
