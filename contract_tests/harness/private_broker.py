@@ -69,7 +69,8 @@ class PrivateBroker:
         it answers every write "OOM command not allowed" (reads and PING still work)."""
         client = redis.Redis.from_url(self.url)
         try:
-            used = int(client.info("memory")["used_memory"])
+            memory: dict[str, object] = client.info("memory")  # type: ignore[assignment]
+            used = int(str(memory["used_memory"]))
             client.config_set("maxmemory-policy", "noeviction")
             client.config_set("maxmemory", str(used // 2))
             try:
