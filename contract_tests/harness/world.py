@@ -24,6 +24,7 @@ from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.outbox_repository import OutboxRepository
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.duration_probe import FFPROBE_PATH_ENV
+from mus.application.file_operation_reconciler import reconcile_file_operations
 from mus.application.initial_scan import run_initial_scan
 from mus.application.job_outbox import OutboxRelay
 from mus.application.job_queue import JobQueue
@@ -324,6 +325,11 @@ class World:
         """One round of the api's reconciler (its loop is off in the world, for determinism)."""
         relay = OutboxRelay(self.database, self.job_queue)
         return await reconcile_pending(self.database, relay, quiet_seconds=0)
+
+    async def settle_file_operations(self) -> int:
+        """One round of the api's file-operation reconciler on every open intent."""
+        relay = OutboxRelay(self.database, self.job_queue)
+        return await reconcile_file_operations(self.database, relay, self.music, quiet_seconds=0)
 
     # --- running and recording ---------------------------------------------------------
     def run_one_job_at_a_time(self) -> None:

@@ -8,7 +8,10 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from mus.demo.audio_generator import audio_bytes
+from mus.adapters.persistence.file_operation_repository import FileOperationRepository
+from mus.adapters.persistence.track_repository import TrackRepository
 from mus.demo.audio_spec import AudioSpec, CoverSpec
+from mus.domain.file_operation import FileOperationKind
 
 from harness.scenario_set import ScenarioSet
 from harness.world import World
@@ -167,6 +170,51 @@ async def database_locked_past_its_timeout_during_a_job(world: World) -> None:
             )
 
         await world.until(finished, "the deletion and the upload once the lock is released")
+
+
+@scenarios.add
+async def file_operations_cut_short_are_settled(world: World) -> None:
+    """What a crash leaves of four changes to users' files, each intent on record: a tag
+    edit whose new tags reached the file, an upload placed but not indexed, a delete whose
+    file is gone, a rename whose file moved. The reconciler has each one finished."""
+    edited = AudioSpec("Cut/edited.mp3", "mp3", title="Before", artist="Cut")
+    doomed = AudioSpec("Cut/doomed.ogg", "ogg", title="Doomed")
+    moved = AudioSpec("Cut/moved.flac", "flac", title="Moved", artist="Cut")
+    world.write_all([edited, doomed, moved])
+    await world.os_events([("added", spec.relative_path) for spec in (edited, doomed, moved)])
+    await world.drain()
+    async with world.database.session() as session:
+        tracks = TrackRepository(session)
+        before = await tracks.get_by_path(edited.relative_path)
+        doomed_row = await tracks.get_by_path(doomed.relative_path)
+        moved_row = await tracks.get_by_path(moved.relative_path)
+    assert before is not None and doomed_row is not None and moved_row is not None
+    # The file system as each action left it when the process died.
+    world.write(AudioSpec(edited.relative_path, "mp3", title="After", artist="Cut"))
+    world.write(AudioSpec("Cut/placed.mp3", "mp3", title="Placed"))
+    (world.music / doomed.relative_path).unlink()
+    (world.music / moved.relative_path).rename(world.music / "Cut/Cut - Moved.flac")
+    async with world.database.session() as session:
+        intents = FileOperationRepository(session)
+        await intents.record(
+            FileOperationKind.TAG_EDIT,
+            track_id=before.id,
+            source_path=edited.relative_path,
+            details={"title": "After", "artist": None, "before": before.content_hash},
+        )
+        await intents.record(
+            FileOperationKind.PLACE, track_id=None, source_path=None, target_path="Cut/placed.mp3"
+        )
+        await intents.record(
+            FileOperationKind.DELETE, track_id=doomed_row.id, source_path=doomed.relative_path
+        )
+        await intents.record(
+            FileOperationKind.RENAME,
+            track_id=moved_row.id,
+            source_path=moved.relative_path,
+            target_path="Cut/Cut - Moved.flac",
+        )
+    assert await world.settle_file_operations() == 4
 
 
 @pytest.mark.parametrize("name", scenarios.names())

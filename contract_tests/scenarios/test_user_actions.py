@@ -96,6 +96,26 @@ async def api_rename_target_taken_before_the_job_ran(world: World) -> None:
 
 
 @scenarios.add
+async def api_rename_redone_by_requeue_once_the_target_is_free(world: World) -> None:
+    """The rename was refused (another file took the name first) and the track is ERROR;
+    once the user has moved that file away, requeue redoes the rename, then the analysis."""
+    spec = AudioSpec("inbox/track05.mp3", "mp3", title="Untitled", artist="Unknown")
+    track_id = await indexed(world, spec)
+    api = await world.api()
+    response = await api.patch(
+        f"/tracks/{track_id}",
+        json={"title": "Polygon Window", "artist": "Aphex Twin", "rename": True},
+    )
+    target = "inbox/Aphex Twin - Polygon Window.mp3"
+    assert response.json()["pending_rename"] == target, response.text
+    world.write(AudioSpec(target, "mp3", title="Polygon Window", artist="Other"))
+    await world.drain()
+    (world.music / target).unlink()
+    response = await api.post(f"/errors/{track_id}/requeue")
+    assert response.status_code == 202, response.text
+
+
+@scenarios.add
 async def api_edit_saved_twice_renames_once(world: World) -> None:
     """Save pressed twice before the rename ran: two jobs; run one after the other, the
     second finds nothing to do."""

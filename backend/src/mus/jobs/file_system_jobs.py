@@ -215,10 +215,12 @@ async def delete_track_with_files(track_id: int) -> JobResult:
     runtime = get_job_runtime()
     async with runtime.database.session() as session:
         track = await TrackRepository(session).get(track_id)
-        if track is None:
+        operations = FileOperationRepository(session)
+        operation = None if track is None else await _delete_intent(operations, track)
+    if track is None or operation is None:
+        async with runtime.database.session() as session:
             await FileOperationRepository(session).forget_track(track_id)
-            return {"outcome": "unknown"}
-        operation = await _delete_intent(FileOperationRepository(session), track)
+        return {"outcome": "unknown"}
     job = "delete_track_with_files"
     try:
         absolute = library_file(runtime, track.file_path)
@@ -293,10 +295,7 @@ async def _rename_track(runtime: JobRuntime, track_id: int, new_file_path: str) 
     job = "update_track_path_by_id"
     if track.file_path == new_file_path:
         async with runtime.database.session() as session:
-            operations = FileOperationRepository(session)
-            for done in await operations.for_track(track.id, FileOperationKind.RENAME):
-                if done.target_path == new_file_path:
-                    await operations.finish(done.id)
+            await FileOperationRepository(session).forget_target(track.id, new_file_path)
         return {"outcome": "unchanged", "track_id": track.id}
     try:
         source = library_file(runtime, track.file_path)

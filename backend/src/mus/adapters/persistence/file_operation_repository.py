@@ -132,6 +132,15 @@ class FileOperationRepository:
             delete(FileOperationRow).where(FileOperationRow.id == operation_id)
         )
 
+    async def forget_target(self, track_id: int, target_path: str) -> None:
+        """The track is at `target_path` already: an intent to move it there is done."""
+        await self.session.execute(
+            delete(FileOperationRow).where(
+                FileOperationRow.track_id == track_id,
+                FileOperationRow.target_path == target_path,
+            )
+        )
+
     async def forget_track(self, track_id: int, kind: FileOperationKind | None = None) -> None:
         query = delete(FileOperationRow).where(FileOperationRow.track_id == track_id)
         if kind is not None:
