@@ -2,7 +2,7 @@
 changes only the frames it is asked to (other frames, versions and ID3v1 as they were)."""
 
 # mutagen ships partial annotations (untyped constructors, Optional tags).
-# mypy: disable-error-code="no-untyped-call"
+# mypy: disable-error-code="no-untyped-call,union-attr,index"
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import mutagen
 import pytest
-from mutagen.id3 import ID3
+from mutagen.id3 import ID3, TIT2, TYER, Encoding
 from mutagen.mp4 import MP4
+from mutagen.wave import WAVE
 
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
 from mus.demo.audio_generator import write_audio
@@ -134,3 +135,19 @@ def test_ape_and_lyrics3_at_the_end_survive_an_edit(tmp_path: Path) -> None:
     write_tags(path, title="Edited", artist=None)
     assert path.read_bytes()[-200:] == tail
     assert str(ID3(path)["TIT2"]) == "Edited"
+
+
+def test_wav_id3v23_edit_keeps_its_year_frame(tmp_path: Path) -> None:
+    """A WAV's v2.3 tag was translated on load (TYER -> TDRC) and saved so: a v2.4 frame in a
+    v2.3 tag, which v2.3 readers skip."""
+    path = encode(tmp_path, "pcm.wav", seconds=1)
+    wav = WAVE(path)
+    wav.add_tags()
+    wav.tags.add(TYER(encoding=Encoding.LATIN1, text=["1999"]))
+    wav.tags.add(TIT2(encoding=Encoding.UTF16, text=["Old"]))
+    wav.save(v2_version=3)
+    write_tags(path, title="New", artist=None)
+    tags = WAVE(path, translate=False).tags
+    assert tags.version[:2] == (2, 3)
+    assert str(tags["TYER"]) == "1999" and "TDRC" not in tags
+    assert str(tags["TIT2"]) == "New"

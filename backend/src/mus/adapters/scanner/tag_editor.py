@@ -110,14 +110,20 @@ def _restore_id3v1(path: Path, tag: bytes) -> None:
             file.write(tag)
 
 
-def _write_wav(audio: Any, _path: Path, title: str | None, artist: str | None) -> None:
+def _write_wav(_audio: Any, path: Path, title: str | None, artist: str | None) -> None:
+    # Read again untranslated: mutagen.File's parse turned a v2.3 TYER into v2.4's TDRC.
+    audio = WAVE(path, translate=False)
     if audio.tags is None:
         audio.add_tags()
         version = NEW_ID3_VERSION
-    else:
-        version = audio.tags.version[1] if audio.tags.version[1] in (3, 4) else NEW_ID3_VERSION
+    elif audio.tags.version[1] in (3, 4):
+        version = audio.tags.version[1]
+    else:  # v2.2: mutagen writes none; its frames upgraded to v2.3
+        audio = WAVE(path, v2_version=3)
+        version = NEW_ID3_VERSION
+    tags: Any = audio.tags
     for frame in _text_frames(version, title, artist):
-        audio.tags.setall(frame.FrameID, [frame])
+        tags.setall(frame.FrameID, [frame])
     audio.save(v2_version=version)
 
 
