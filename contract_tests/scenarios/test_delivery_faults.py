@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from mus.demo.audio_generator import audio_bytes
 from mus.adapters.persistence.file_operation_repository import FileOperationRepository
 from mus.adapters.persistence.track_repository import TrackRepository
+from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec, CoverSpec
 from mus.domain.file_operation import FileOperationKind
 
