@@ -14,7 +14,8 @@
 #   other containers on the network reach it).
 # - valkey/valkey:8: valkey-server 8.0 from bookworm-backports, the same way.
 # The host's own extra CA certificates (/usr/local/share/ca-certificates) are added to each
-# image, so TLS from inside works where the host's does (a TLS-inspecting egress, for one).
+# image, so TLS from inside works where the host's does (a TLS-inspecting egress, for one);
+# the python image names the bundle in SSL_CERT_FILE, which uv (otherwise on its own roots) reads.
 set -euo pipefail
 
 FORCE=0
@@ -127,11 +128,14 @@ HOOK
     echo "$hook"
 }
 
+# uv reads its roots from SSL_CERT_FILE when set (its own bundled ones otherwise), as the
+# host's clients do here: with it, `uv pip sync` in a Dockerfile trusts the added CAs too.
+CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 BASE_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 if wanted python; then
     build docker.io/library/python:3.11-slim python3,python3-pip,ca-certificates "$(python_hook)" \
-        "$BASE_ENV" 'ENV LANG=C.UTF-8' 'CMD ["python3"]'
+        "$BASE_ENV" 'ENV LANG=C.UTF-8' "ENV SSL_CERT_FILE=$CA_BUNDLE" 'CMD ["python3"]'
 fi
 if wanted redis; then
     build docker.io/library/redis:7 redis-server,ca-certificates "$(server_hook redis-server redis)" \
