@@ -163,8 +163,8 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 bench: ## arq vs streaq, each in its deployed processes: enqueue, run, 1,000 files, priority wait, idle pickup, recovery (BENCH_ARGS="--memory --redis-url …"); table also in contract_tests/report/bench.md
 	cd contract_tests && $(CONTRACT_RUN) python -m benchmarks.queue_bench $(BENCH_ARGS)
 
-contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)
-	cd contract_tests && $(CONTRACT_RUN) python -m harness.broker_matrix $(MATRIX_ARGS)
+contract-matrix: setup-python ## Both legs and the gate on redis:7 and valkey:8 containers (podman and Debian-built images without Docker), DragonflyDB refused where its image exists
+	bash tools/contract-matrix.sh $(CONTRACT_RUN) python -m harness.broker_matrix $(MATRIX_ARGS)
 
 # Needs root on Debian 12: it installs podman, runc and mmdebstrap itself (docker/base-images/).
 compose-smoke: setup-python ## Build and run the compose stack, the production image and the override with podman: health, page, a file COMPLETE, SIGKILL, down within grace, volumes kept (SMOKE_ARGS="--only compose")

@@ -43,6 +43,8 @@ READY_SECONDS = 180.0
 PROCESSED_SECONDS = 180.0
 WORKER_GRACE_SECONDS = 30.0  # docker-compose.yml's stop_grace_period for the workers
 SIGKILLED = 137
+# "never" with the local base images; "missing" with --pull-bases (where a registry answers).
+PULL_POLICY = ["never"]
 
 
 class Steps:
@@ -172,7 +174,7 @@ def compose_checks(steps: Steps, staging: Path) -> None:
     with steps.step("compose: build (mus-backend from the local python:3.11-slim)"):
         # One service: podman-compose builds each service that has a `build:` at once, and
         # api and streaq-worker share the image.
-        compose("build", "--pull", "never", "api", timeout=1200)
+        compose("build", "--pull", PULL_POLICY[0], "api", timeout=1200)
     with steps.step(f"compose: up -d on 127.0.0.1:{COMPOSE_PORT}") as notes:
         compose("up", "-d", "--no-build")
         notes.append(", ".join(compose.containers()))
@@ -278,7 +280,7 @@ def production_checks(steps: Steps, staging: Path) -> None:
 
     with steps.step("production: build (docker/production/Dockerfile)"):
         run(
-            ["podman", "build", "--pull=never", "--format", "docker",
+            ["podman", "build", f"--pull={PULL_POLICY[0]}", "--format", "docker",
              "-f", "docker/production/Dockerfile", "-t", PRODUCTION_IMAGE, "."],
             cwd=REPO, timeout=1200,
         )  # fmt: skip
@@ -322,7 +324,7 @@ def production_checks(steps: Steps, staging: Path) -> None:
     stop_within_grace(steps, "production: podman stop within the grace period",
                       lambda: podman("stop", "-t", "30", name, timeout=60), [name])  # fmt: skip
     with steps.step("production: start again, database kept in the volume") as notes:
-        podman("rm", name)
+        podman("rm", "-v", name)
         start()
         wait_for("production api healthy again", api.healthy, READY_SECONDS)
         kept = api.all_complete([*paths, *more])
@@ -330,7 +332,7 @@ def production_checks(steps: Steps, staging: Path) -> None:
             raise SmokeCheckError(f"after a restart the tracks are {api.tracks_by_path()}")
         notes.append(f"{len(kept)} tracks kept")
     with steps.step("production: removed with its volumes"):
-        podman("rm", "-f", "-t", "30", name, timeout=60)
+        podman("rm", "-f", "-v", "-t", "30", name, timeout=60)
         podman("volume", "rm", f"{name}-data", f"{name}-music")
 
 
@@ -367,6 +369,10 @@ def main() -> int:
         "--only", nargs="+", choices=("compose", "production", "override"),
         default=["compose", "production", "override"],
     )  # fmt: skip
+    parser.add_argument(
+        "--pull-bases", action="store_true",
+        help="pull python:3.11-slim and redis:7 from their registry instead of building them",
+    )  # fmt: skip
     args = parser.parse_args()
     signal.signal(signal.SIGALRM, on_deadline)
     signal.alarm(args.timeout)
@@ -378,8 +384,12 @@ def main() -> int:
             cleanup(PROJECT)
         with steps.step("podman installed and configured"):
             run(["bash", str(DOCKER / "base-images" / "install-podman.sh")], timeout=900)
-        with steps.step("base images from Debian packages (kept when already built)"):
-            run(["bash", str(DOCKER / "base-images" / "build.sh")], timeout=900)
+        if args.pull_bases:
+            PULL_POLICY[0] = "missing"
+        else:
+            with steps.step("base images from Debian packages (kept when already built)"):
+                build = DOCKER / "base-images" / "build.sh"
+                run(["bash", str(build), "python", "redis"], timeout=900)
         checks = {"compose": compose_checks, "production": production_checks,
                   "override": override_checks}  # fmt: skip
         for name in args.only:

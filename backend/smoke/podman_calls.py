@@ -89,7 +89,7 @@ def cleanup(prefix: str) -> None:
             if not names:
                 continue
             remove = (
-                ["rm", "-f", "-t", "2", *names]
+                ["rm", "-f", "-v", "-t", "2", *names]
                 if kind == "container"
                 else [kind, "rm", "-f", *names]
             )
