@@ -43,6 +43,7 @@ READY_SECONDS = 180.0
 PROCESSED_SECONDS = 180.0
 WORKER_GRACE_SECONDS = 30.0  # docker-compose.yml's stop_grace_period for the workers
 SIGKILLED = 137
+BATCH = 20  # files copied in just before a worker is SIGKILLed
 # "never" with the local base images; "missing" with --pull-bases (where a registry answers).
 PULL_POLICY = ["never"]
 
@@ -73,9 +74,9 @@ class Steps:
         print(f"    {outcome} in {seconds:.1f} s{detail}", flush=True)
 
     def table(self) -> str:
-        lines = [f"{'step':<60} {'seconds':>8}  result"]
-        lines += [f"{name:<60} {seconds:8.1f}  {outcome}" for name, seconds, outcome in self.done]
-        lines.append(f"{'total':<60} {time.monotonic() - self.started:8.1f}")
+        lines = [f"{'step':<76} {'seconds':>8}  result"]
+        lines += [f"{name:<76} {seconds:8.1f}  {outcome}" for name, seconds, outcome in self.done]
+        lines.append(f"{'total':<76} {time.monotonic() - self.started:8.1f}")
         return "\n".join(lines)
 
 
@@ -122,6 +123,13 @@ def copy_into_music(files: list[Path], container: str) -> list[str]:
     return [path.name for path in files]
 
 
+def copy_folder_into_music(files: list[Path], container: str) -> list[str]:
+    """One `podman cp` of the files' folder into /music, as a person copies in an album."""
+    folder = files[0].parent
+    podman("cp", str(folder), f"{container}:/music/{folder.name}")
+    return [f"{folder.name}/{path.name}" for path in files]
+
+
 def process_names(container: str) -> list[str]:
     return [line.strip() for line in podman("top", container, "args").splitlines()[1:]]
 
@@ -147,6 +155,23 @@ class DiedEvents:
             # podman leaves ContainerExitCode out when it is 0.
             codes[event["Name"]] = int(event.get("ContainerExitCode", 0))
         return codes
+
+
+def kill_mid_batch(api: LibraryApi, paths: list[str], kill: Any) -> str:
+    """Kill as soon as the batch's first track is listed, with jobs still to do; says how far.
+
+    A kill after the whole batch was done would prove nothing about stranded jobs: fail then."""
+    wait_for("the batch's first track", lambda: set(paths) & set(api.tracks_by_path()), 60, 0.1)
+    kill()
+    by_path = api.tracks_by_path()
+    done = sum(
+        1
+        for path in paths
+        if [row["processing_status"] for row in by_path.get(path, [])] == ["COMPLETE"]
+    )
+    if done == len(paths):
+        raise SmokeCheckError(f"the kill came after all {len(paths)} files were COMPLETE")
+    return f"with {done} of {len(paths)} copied files COMPLETE"
 
 
 def stop_within_grace(steps: Steps, name: str, stop: Any, containers: list[str]) -> None:
@@ -215,12 +240,12 @@ def compose_checks(steps: Steps, staging: Path) -> None:
         notes.append(f"worker processes: {process_names(worker)}")
     with steps.step("compose: worker container SIGKILLed comes back, nothing stranded") as notes:
         before = inspect(worker)
-        paths_killed = copy_into_music(
-            audio_files(staging / "batch", [f"batch-{n}" for n in range(6)]), api_container
+        batch = audio_files(staging / "batch", [f"batch-{n:02}" for n in range(BATCH)])
+        paths_killed = copy_folder_into_music(batch, api_container)
+        killed_at = kill_mid_batch(
+            api, paths_killed, lambda: run(["kill", "-KILL", str(before["State"]["Pid"])])
         )
-        time.sleep(1.0)
-        run(["kill", "-KILL", str(before["State"]["Pid"])])
-        notes.append(f"SIGKILLed {worker}'s pid {before['State']['Pid']} with 6 files just copied")
+        notes.append(f"SIGKILLed {worker}'s main process {killed_at}")
 
         def restarted() -> bool:
             now = inspect(worker)
@@ -231,12 +256,8 @@ def compose_checks(steps: Steps, staging: Path) -> None:
 
         wait_for("the worker container restarted by its policy", restarted, 60)
         notes.append(f"restarted (RestartCount {inspect(worker).get('RestartCount')})")
-        wait_for(
-            "all 6 COMPLETE after the kill",
-            lambda: api.all_complete(paths_killed),
-            PROCESSED_SECONDS,
-        )
-        notes.append("all 6 COMPLETE, one track each")
+        wait_for(f"all {BATCH} COMPLETE", lambda: api.all_complete(paths_killed), PROCESSED_SECONDS)
+        notes.append(f"all {BATCH} COMPLETE, one track each")
     containers = compose.containers()
     stop_within_grace(steps, "compose: down stops everything within the grace period",
                       lambda: compose("down", timeout=120), containers)  # fmt: skip
@@ -308,19 +329,19 @@ def production_checks(steps: Steps, staging: Path) -> None:
     ) as notes:
         program = "streaq-worker:streaq-worker-1"
         _, pid = supervised(name)[program]
-        more = copy_into_music(
-            audio_files(staging / "production-batch", [f"prod-{n}" for n in range(6)]), name
-        )
-        time.sleep(1.0)
-        podman("exec", name, "sh", "-c", f"kill -KILL {pid}")  # no procps in the image
+        batch = audio_files(staging / "production-batch", [f"prod-{n:02}" for n in range(BATCH)])
+        more = copy_folder_into_music(batch, name)
+        killed_at = kill_mid_batch(
+            api, more, lambda: podman("exec", name, "sh", "-c", f"kill -KILL {pid}")
+        )  # sh: no procps in the image
 
         def back() -> bool:
             state, new_pid = supervised(name).get(program, ("", ""))
             return state == "RUNNING" and new_pid not in ("", pid)
 
         wait_for(f"{program} restarted", back, 60)
-        wait_for("all 6 COMPLETE", lambda: api.all_complete(more), PROCESSED_SECONDS)
-        notes.append(f"pid {pid} killed, {program} RUNNING again, 6 files COMPLETE")
+        wait_for(f"all {BATCH} COMPLETE", lambda: api.all_complete(more), PROCESSED_SECONDS)
+        notes.append(f"pid {pid} killed {killed_at}; RUNNING again, all {BATCH} COMPLETE")
     stop_within_grace(steps, "production: podman stop within the grace period",
                       lambda: podman("stop", "-t", "30", name, timeout=60), [name])  # fmt: skip
     with steps.step("production: start again, database kept in the volume") as notes:
