@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -145,16 +146,18 @@ class DiedEvents:
         )
         time.sleep(1.0)  # podman events is listening from here on
 
-    def exit_codes(self) -> dict[str, int]:
+    def exits(self) -> dict[str, tuple[int, datetime]]:
+        """Each container that died: its exit code and when."""
         time.sleep(1.0)
         self.process.terminate()
         output, _ = self.process.communicate(timeout=30)
-        codes = {}
+        died = {}
         for line in output.splitlines():
             event: dict[str, Any] = json.loads(line)
             # podman leaves ContainerExitCode out when it is 0.
-            codes[event["Name"]] = int(event.get("ContainerExitCode", 0))
-        return codes
+            code = int(event.get("ContainerExitCode", 0))
+            died[event["Name"]] = (code, datetime.fromisoformat(event["Time"]))
+        return died
 
 
 def kill_mid_batch(api: LibraryApi, paths: list[str], kill: Any) -> str:
@@ -178,11 +181,16 @@ def stop_within_grace(steps: Steps, name: str, stop: Any, containers: list[str])
     """Run `stop()`; fails when it took longer than the workers' grace or SIGKILLed anyone."""
     with steps.step(name) as notes:
         events = DiedEvents()
-        began = time.monotonic()
+        began, began_at = time.monotonic(), datetime.now(UTC)
         stop()
         seconds = time.monotonic() - began
-        codes = events.exit_codes()
-        notes.append(f"stopped in {seconds:.1f} s; exit codes {codes}")
+        died = events.exits()
+        codes = {container: code for container, (code, _) in died.items()}
+        notes.append(f"stopped in {seconds:.1f} s")
+        notes += [
+            f"{container} exit {code} after {(at - began_at).total_seconds():.1f} s"
+            for container, (code, at) in sorted(died.items(), key=lambda item: item[1][1])
+        ]
         killed = [c for c in containers if codes.get(c) == SIGKILLED]
         missing = [c for c in containers if c not in codes]
         if killed or missing or seconds >= WORKER_GRACE_SECONDS:
@@ -215,17 +223,18 @@ def compose_checks(steps: Steps, staging: Path) -> None:
         notes.append(api.player_page_loads())
     worker = compose.container("streaq-worker")
     with steps.step("compose: a file copied into the music volume becomes COMPLETE") as notes:
-        # Through the worker container: while it is paused the file stays unprocessed (the
-        # watcher only enqueues; indexing and analysis are jobs); unpaused, it becomes COMPLETE.
-        podman("pause", worker)
+        # Through the worker container: while it is stopped the file stays unprocessed (the
+        # watcher only enqueues; indexing and analysis are jobs); started, it becomes COMPLETE.
+        # (Stopped, not paused: runc's freezer here fails now and then with "unable to freeze".)
+        podman("stop", "-t", "30", worker, timeout=60)
         try:
             paths = copy_into_music(audio_files(staging / "one", ["first"]), api_container)
             time.sleep(8.0)
             early = api.tracks_by_path().get(paths[0], [])
             if any(row["processing_status"] == "COMPLETE" for row in early):
-                raise SmokeCheckError(f"processed with the worker container paused: {early}")
+                raise SmokeCheckError(f"processed with the worker container stopped: {early}")
         finally:
-            podman("unpause", worker, check=False)
+            podman("start", worker, check=False)
         tracks = wait_for("COMPLETE", lambda: api.all_complete(paths), PROCESSED_SECONDS)
         track = tracks[paths[0]]
         if not track["has_cover"]:
@@ -235,7 +244,7 @@ def compose_checks(steps: Steps, staging: Path) -> None:
         if any("streaq" in process for process in api_processes):
             raise SmokeCheckError(f"the api container runs a worker itself: {api_processes}")
         notes.append(
-            f"track {track['id']} COMPLETE, cover {cover} bytes, none while the worker was paused"
+            f"track {track['id']} COMPLETE, cover {cover} bytes, none while the worker was stopped"
         )
         notes.append(f"worker processes: {process_names(worker)}")
     with steps.step("compose: worker container SIGKILLed comes back, nothing stranded") as notes:
@@ -270,8 +279,22 @@ def compose_checks(steps: Steps, staging: Path) -> None:
         if api.cover_bytes(track["id"]) != cover:
             raise SmokeCheckError("the cover changed across down/up")
         notes.append(f"{len(kept)} tracks kept, cover of track {track['id']} the same")
+    with steps.step("compose: --profile dedicated adds streaq-worker-high") as notes:
+        compose("--profile", "dedicated", "up", "-d", "--no-build")
+        high = compose.container("streaq-worker-high")
+
+        def high_worker_started() -> bool:
+            logs = run(["podman", "logs", high]).stderr
+            return inspect(high)["State"]["Running"] and "starting worker" in logs
+
+        wait_for("streaq-worker-high started", high_worker_started, READY_SECONDS)
+        state = inspect(high)
+        if state["RestartCount"]:
+            raise SmokeCheckError(f"streaq-worker-high restarted {state['RestartCount']} times")
+        environment = {e.split("=", 1)[0]: e.split("=", 1)[1] for e in state["Config"]["Env"]}
+        notes.append(f"running, MUS_WORKER_QUEUES={environment.get('MUS_WORKER_QUEUES')}")
     with steps.step("compose: down -v (volumes removed)"):
-        compose("down", "-v", timeout=120)
+        compose("--profile", "dedicated", "down", "-v", timeout=120)
 
 
 def supervised(container: str) -> dict[str, tuple[str, str]]:
