@@ -84,7 +84,7 @@ format: ## Apply ruff's fixes and formatting
 types: ## mypy --strict on the mus package, the fuzz runner, the contract harness, its generative fuzzer and the queue benchmark
 	cd backend && $(UV_RUN) mypy
 	cd backend && $(UV_RUN) mypy --strict fuzz
-	cd backend && MYPYPATH=src:smoke $(UV_RUN) mypy --strict smoke
+	cd backend && $(UV_RUN) mypy --strict smoke
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
 		../contract_tests/harness ../contract_tests/generative ../contract_tests/benchmarks
 
