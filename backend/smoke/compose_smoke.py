@@ -424,10 +424,10 @@ def main() -> int:
     staging = Path(tempfile.mkdtemp(prefix="mus-smoke-"))
     status = 1
     try:
-        with steps.step("clean what an earlier run left"):
-            cleanup(PROJECT)
         with steps.step("podman installed and configured"):
             run(["bash", str(DOCKER / "base-images" / "install-podman.sh")], timeout=900)
+        with steps.step("clean what an earlier run left"):
+            cleanup(PROJECT)
         if args.pull_bases:
             PULL_POLICY[0] = "missing"
         else:
@@ -441,10 +441,16 @@ def main() -> int:
         status = 0
     except (SmokeCheckError, subprocess.TimeoutExpired) as failure:
         print(f"compose-smoke: FAILED: {failure}", flush=True)
-        for container in podman("ps", "-a", "--format", "{{.Names}}", check=False).split():
+        listed = (
+            podman("ps", "-a", "--format", "{{.Names}}", check=False)
+            if shutil.which("podman")
+            else ""
+        )
+        for container in listed.split():
             if container.startswith(PROJECT):
                 print(f"--- last lines of {container}'s log")
-                print(run(["podman", "logs", "--tail", "40", container], check=False).stdout)
+                logs = run(["podman", "logs", "--tail", "40", container], check=False)
+                print(logs.stdout + logs.stderr)
     finally:
         signal.alarm(0)
         with steps.step("cleanup: every mus-smoke container, volume and network"):

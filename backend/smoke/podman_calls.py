@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -75,6 +76,9 @@ def wait_for(what: str, condition: Any, timeout: float, interval: float = 1.0) -
 
 def cleanup(prefix: str) -> None:
     """Remove every container, volume and network whose name starts with `prefix` (bounded)."""
+    if shutil.which("podman") is None:
+        print("cleanup: podman is not installed, nothing to remove")
+        return
     for kind, listing in (
         ("container", ["ps", "-a", "--format", "{{.Names}}"]),
         ("volume", ["volume", "ls", "--format", "{{.Name}}"]),
