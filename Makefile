@@ -13,7 +13,7 @@ UV_RUN := $(UV) run --frozen
 # The contract environment: backend/.venv's packages plus the arq baseline's test-only pins,
 # layered by uv in its cache, so arq never enters the product's own environment.
 CONTRACT_RUN := $(UV) run --frozen --project ../backend --with-requirements ../contract_tests/requirements-arq.txt
-LINT_PATHS ?= src tests benchmarks chaos fuzz ../contract_tests
+LINT_PATHS ?= src tests benchmarks chaos fuzz smoke ../contract_tests
 PYTEST_ARGS ?=
 # Backend test processes: the tests mostly wait on real processes, brokers and browsers, so
 # three share two cores well; each starts a redis-server of its own (tests/conftest.py).
@@ -42,6 +42,7 @@ BENCH_ARGS ?=
 CHAOS_ARGS ?=
 FUZZ_ARGS ?=
 MATRIX_ARGS ?=
+SMOKE_ARGS ?=
 MUTANTS_ARGS ?=
 CONTRACT_FUZZ_ARGS ?=
 SEED ?=
@@ -51,7 +52,8 @@ CONTRACT_PATHS ?=
 .PHONY: help prerequisites setup setup-python run test lint format types ci contract \
 	contract-record contract-determinism contract-fuzz contract-fuzz-short contract-mutants \
 	contract-streaq contract-soak cutover-gate parity-gate ci-streaq-leg contract-legs back-lock \
-	bench bench-scan bench-covers chaos contract-matrix doctor actionlint fuzz-api fuzz-api-short \
+	bench bench-scan bench-covers chaos compose-smoke contract-matrix doctor actionlint \
+	fuzz-api fuzz-api-short \
 	screenshots test-web clean
 
 help: ## List the targets
@@ -91,6 +93,7 @@ format: ## Apply ruff's fixes and formatting
 types: ## mypy --strict on the mus package, the fuzz runner, the contract harness, its generative fuzzer and the queue benchmark
 	cd backend && $(UV_RUN) mypy
 	cd backend && $(UV_RUN) mypy --strict fuzz
+	cd backend && $(UV_RUN) mypy --strict smoke
 	cd backend && MYPYPATH=../contract_tests $(CONTRACT_RUN) mypy --strict \
 		../contract_tests/harness ../contract_tests/generative ../contract_tests/benchmarks
 
@@ -176,8 +179,12 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 bench: ## arq vs streaq, each in its deployed processes: enqueue, run, 1,000 files, priority wait, idle pickup, recovery (BENCH_ARGS="--memory --redis-url …"); table also in contract_tests/report/bench.md
 	cd contract_tests && $(CONTRACT_RUN) python -m benchmarks.queue_bench $(BENCH_ARGS)
 
-contract-matrix: ## Both legs on redis:7 and valkey:8 containers, DragonflyDB refused (needs Docker)
-	cd contract_tests && $(CONTRACT_RUN) python -m harness.broker_matrix $(MATRIX_ARGS)
+contract-matrix: setup-python ## Both legs and the gate on redis:7 and valkey:8 containers (podman and Debian-built images without Docker), DragonflyDB refused where its image exists
+	bash tools/contract-matrix.sh $(CONTRACT_RUN) python -m harness.broker_matrix $(MATRIX_ARGS)
+
+# Needs root on Debian 12: it installs podman, runc and mmdebstrap itself (docker/base-images/).
+compose-smoke: setup-python ## Build and run the compose stack, the production image and the override with podman: health, page, a file COMPLETE, SIGKILL, down within grace, volumes kept (SMOKE_ARGS="--only compose")
+	cd backend && $(UV_RUN) python smoke/compose_smoke.py $(SMOKE_ARGS)
 
 chaos: ## Faults on the real stack: worker SIGKILLed twice, Redis restarted (CHAOS_ARGS="--files 1000")
 	cd backend && $(UV_RUN) python chaos/stack_chaos.py $(CHAOS_ARGS)

@@ -3,8 +3,10 @@
 With a Docker engine (docker SDK): for `redis:7` and `valkey/valkey:8`, run the contract
 suite on arq and on streaq against a fresh container each and the cutover gate on that
 broker's two legs (reports under `report/matrix/<broker>/`); then start DragonflyDB and show
-the one sentence the streaq worker refuses it with. Without an engine (as on the
-development machines) it says so in one line and exits non-zero: never a silent pass.
+the one sentence the streaq worker refuses it with. Without an engine it says so in one line
+and exits non-zero: never a silent pass. `make contract-matrix` gives it one on machines
+without Docker: podman's Docker API and images built from Debian packages
+(tools/contract-matrix.sh).
 """
 
 from __future__ import annotations
