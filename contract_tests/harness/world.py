@@ -65,6 +65,7 @@ class World:
         self.redis = redis
         self.broker = broker
         self.redelivered = False
+        self._worker_process: asyncio.subprocess.Process | None = None
         self.one_at_a_time = False
         self.events: list[dict[str, Any]] = []
         self._discarded = 0
@@ -273,11 +274,13 @@ class World:
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,
         )
+        self._worker_process = process
         try:
             yield
             if process.returncode is not None:
                 raise RuntimeError(f"the worker process ended early ({process.returncode})")
         finally:
+            self._worker_process = None
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
             try:
@@ -286,6 +289,21 @@ class World:
                 os.killpg(process.pid, signal.SIGKILL)
                 await asyncio.wait_for(process.wait(), 10)
             await self._collect_events()
+
+    @asynccontextmanager
+    async def worker_paused(self) -> AsyncIterator[None]:
+        """The worker process of `worker_running` stopped (SIGSTOP) for the block and continued
+        after it: what is queued meanwhile waits in the broker, as behind a busy worker, so a
+        scenario can set the scene (a database held) before the jobs run."""
+        process = self._worker_process
+        if process is None or process.returncode is not None:
+            raise RuntimeError("worker_paused needs a worker process running (worker_running)")
+        os.killpg(process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGCONT)
 
     @asynccontextmanager
     async def database_held(self) -> AsyncIterator[None]:
