@@ -212,7 +212,7 @@ def compose_checks(steps: Steps, staging: Path) -> None:
         compose("up", "-d", "--no-build")
         notes.append(", ".join(compose.containers()))
     with steps.step(
-        "compose: healthcheck answers (api's HEALTHCHECK and GET from the host)"
+        "compose: healthcheck answers (compose's test in api and redis, GET from the host)"
     ) as notes:
         report = wait_for("api healthy", api.healthy, READY_SECONDS)
         api_container = compose.container("api")
