@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from mus.adapters.file_replacement import replace_with_changed_copy, temp_name_f
 from mus.adapters.path_locks import WriteKind
 from mus.adapters.persistence.file_operation_repository import FileOperationRepository
 from mus.adapters.persistence.track_repository import TrackRepository, TrackSort
+from mus.adapters.resource_faults import Place, ResourceUnavailableError, resource_fault
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.adapters.scanner.tag_editor import TagWriteError, write_tags
 from mus.adapters.track_writer import note_rename_target, track_mutex
@@ -45,7 +47,6 @@ from mus.application.job_catalogue import JOB_QUEUES
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.domain.file_naming import track_file_stem
 from mus.domain.file_operation import FileOperationKind
-from mus.domain.resource_errors import resource_error
 from mus.domain.track import ProcessingStatus, Track
 
 logger = logging.getLogger(__name__)
@@ -126,9 +127,11 @@ def _tag_write_failure(track: Track, exc: BaseException) -> Exception:
     """What the client is told when the tags could not be written (the file is unchanged)."""
     if isinstance(exc, FileNotFoundError):
         return HTTPException(status.HTTP_404_NOT_FOUND, detail=missing_file_detail(track))
-    cause = resource_error(exc)
-    if cause is not None:
-        return cause  # the disk, not the file: never blamed on the file
+    fault = resource_fault(exc)
+    if fault is not None:  # the disk, not the file: never blamed on the file
+        return ResourceUnavailableError(
+            fault if fault.place is not None else replace(fault, place=Place.MUSIC)
+        )
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         detail=f"cannot write tags to {track.file_path}: {exc}",
