@@ -41,7 +41,7 @@ from fault_episodes import (
 )
 from user_actions import UserAction, act, problem
 
-from mus.adapters.persistence.database import BUSY_TIMEOUT_MS
+from mus.adapters.persistence.database import BUSY_TIMEOUT_SECONDS
 from mus.demo.audio_generator import generate_library
 
 HEALTH_TIMEOUT_SECONDS = 90.0
@@ -323,7 +323,7 @@ def fault_timeline(
 ) -> list[UserAction]:
     """Copy the files in over the whole timeline while the kills, the restart and the three
     resource faults happen; a user edits and deletes during each fault. Returns the actions."""
-    lock_seconds = BUSY_TIMEOUT_MS / 1000 + 8  # past SQLite's busy timeout, for real
+    lock_seconds = BUSY_TIMEOUT_SECONDS + 8  # past SQLite's busy timeout (the default), for real
     music, staging, database = folders.music, folders.staging, folders.database
     full = DataFolderFull(folders.data)
     oom = BrokerOutOfMemory(f"redis://127.0.0.1:{redis_port}/0")
