@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +20,10 @@ from mus.adapters.scanner.duration_probe import (
     MISSING_FFPROBE_WARNING,
     AudioProbeError,
     condense_ffprobe_errors,
+    ffprobe_target,
     mutagen_duration,
     resolve_ffprobe,
-    signal_name,
+    run_ffprobe,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,29 +71,13 @@ def decoded_duration(
 
 def decode(binary: str, path: Path, name: str, timeout_seconds: float) -> DecodedAudio:
     """Run ffprobe's decode of the first audio stream; every failure is an AudioProbeError."""
-    target = f"file:{path}"  # "file:" keeps "a:b.mp3" or "-x.mp3" from reading as options
-    command = [binary, "-v", "error", "-select_streams", "a:0"]
-    command += ["-show_entries", "stream=codec_name,sample_rate:frame=nb_samples"]
-    command += ["-of", "default=noprint_wrappers=1", target]
-    try:
-        completed = subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout_seconds,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise AudioProbeError(
-            f"ffprobe could not read '{name}': no answer within {timeout_seconds:g} s"
-        ) from None
-    if completed.returncode < 0:
-        raise AudioProbeError(
-            f"ffprobe could not read '{name}': it crashed ({signal_name(-completed.returncode)})"
-        )
+    arguments = ["-select_streams", "a:0"]
+    arguments += ["-show_entries", "stream=codec_name,sample_rate:frame=nb_samples"]
+    arguments += ["-of", "default=noprint_wrappers=1"]
+    completed = run_ffprobe(binary, arguments, path, name, timeout_seconds)
     stderr = completed.stderr.decode("utf-8", "replace")
     if completed.returncode != 0:
-        detail = condense_ffprobe_errors(stderr, target)
+        detail = condense_ffprobe_errors(stderr, ffprobe_target(path))
         logger.info("ffprobe could not read %s: %s", name, detail)
         raise AudioProbeError(_in_words(detail) if _has_audio_signature(path) else NOT_AUDIO)
     codec, rate, samples = _parse(completed.stdout.decode("utf-8", "replace"))
@@ -106,7 +90,7 @@ def decode(binary: str, path: Path, name: str, timeout_seconds: float) -> Decode
             else f"unsupported codec {codec}"
         )
     if stderr.strip():
-        logger.info("decoding %s: %s", name, condense_ffprobe_errors(stderr, target))
+        logger.info("decoding %s: %s", name, condense_ffprobe_errors(stderr, ffprobe_target(path)))
     if "Decoder" in stderr and "not found" in stderr:
         raise AudioProbeError(f"unsupported codec {codec}")
     return DecodedAudio(codec, rate, samples / rate)

@@ -109,11 +109,17 @@ def probe_duration_blocking(
     return ffprobe_duration(binary, path, name, timeout_seconds)
 
 
-def ffprobe_duration(binary: str, path: Path, name: str, timeout_seconds: float) -> float:
-    """Run ffprobe on one file with a deadline; its failures become `AudioProbeError`."""
-    # "file:" keeps a name like "a:b.mp3" or "-x.mp3" from reading as a protocol or option.
-    target = f"file:{path}"
-    command = [binary, "-v", "error", "-show_entries", "format=duration", "-of", "json", target]
+def ffprobe_target(path: Path) -> str:
+    """The file as ffprobe is told it: "file:" keeps a name like "a:b.mp3" or "-x.mp3" from
+    reading as a protocol or an option (and ffprobe's messages name it so)."""
+    return f"file:{path}"
+
+
+def run_ffprobe(
+    binary: str, arguments: list[str], path: Path, name: str, timeout_seconds: float
+) -> subprocess.CompletedProcess[bytes]:
+    """ffprobe on one file with a deadline; a hang or a crash becomes `AudioProbeError`."""
+    command = [binary, "-v", "error", *arguments, ffprobe_target(path)]
     try:
         completed = subprocess.run(
             command,
@@ -132,8 +138,16 @@ def ffprobe_duration(binary: str, path: Path, name: str, timeout_seconds: float)
         raise AudioProbeError(
             f"ffprobe could not read '{name}': it crashed ({signal_name(-completed.returncode)})"
         )
+    return completed
+
+
+def ffprobe_duration(binary: str, path: Path, name: str, timeout_seconds: float) -> float:
+    """Run ffprobe on one file with a deadline; its failures become `AudioProbeError`."""
+    arguments = ["-show_entries", "format=duration", "-of", "json"]
+    completed = run_ffprobe(binary, arguments, path, name, timeout_seconds)
     if completed.returncode != 0:
-        reason = condense_ffprobe_errors(completed.stderr.decode("utf-8", "replace"), target)
+        stderr = completed.stderr.decode("utf-8", "replace")
+        reason = condense_ffprobe_errors(stderr, ffprobe_target(path))
         raise AudioProbeError(f"ffprobe could not read '{name}': {reason}")
     return parse_ffprobe_duration(completed.stdout, name)
 
