@@ -367,7 +367,8 @@ def fault_timeline(
                 actions_at.discard(moment)
                 label = f"{moment:.0f}s"
                 for kind in ("edit", "delete"):
-                    pending.append(pool.submit(act, port, database, kind, taken, label))
+                    asked = pool.submit(act, port, database, music, kind, taken=taken, label=label)
+                    pending.append(asked)
             if not plan and copied == len(added):
                 break
             time.sleep(0.25)

@@ -8,6 +8,7 @@ is a failure the run reports.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import urllib.error
@@ -29,6 +30,7 @@ class UserAction:
     track_id: int
     old_title: str | None
     new_title: str | None
+    old_digest: str | None = None  # the file's bytes before the action
     status: int = 0
     answer: str = ""
 
@@ -54,7 +56,9 @@ def pick_track(database: Path, taken: set[str]) -> tuple[int, str, str | None] |
     return None
 
 
-def act(port: int, database: Path, kind: str, taken: set[str], label: str) -> UserAction | None:
+def act(
+    port: int, database: Path, music: Path, kind: str, *, taken: set[str], label: str
+) -> UserAction | None:
     """One edit or deletion through the api, on a COMPLETE track; None when there is none."""
     picked = pick_track(database, taken)
     if picked is None:
@@ -62,7 +66,7 @@ def act(port: int, database: Path, kind: str, taken: set[str], label: str) -> Us
     track_id, path, title = picked
     taken.add(path)
     new_title = f"Chaos {label}" if kind == "edit" else None
-    action = UserAction(kind, path, track_id, title, new_title)
+    action = UserAction(kind, path, track_id, title, new_title, file_digest(music / path))
     url = f"http://127.0.0.1:{port}/api/v1/tracks/{track_id}"
     if kind == "edit":
         body = json.dumps({"title": new_title}).encode()
@@ -79,6 +83,14 @@ def act(port: int, database: Path, kind: str, taken: set[str], label: str) -> Us
     except OSError as exc:
         action.status, action.answer = -1, f"no answer: {exc}"
     return action
+
+
+def file_digest(path: Path) -> str | None:
+    """The file's bytes as a SHA-256, None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def file_title(path: Path) -> str | None:
@@ -109,10 +121,13 @@ def problem(action: UserAction, database: Path, music: Path) -> str | None:
         if not action.accepted and not kept:
             return "refused, but the track changed"
         return None
-    expected = action.new_title if action.accepted else action.old_title
     if row is None or not on_disk.exists():
         return "the edited track's row or file is gone"
+    if not action.accepted:  # refused: the row's title and the file's bytes as they were
+        if row[0] != action.old_title or file_digest(on_disk) != action.old_digest:
+            return f"refused, but changed: title in the row {row[0]!r}, file bytes changed"
+        return None
     tag = file_title(on_disk)
-    if row[0] != expected or tag != expected:
-        return f"title in the row {row[0]!r}, in the file {tag!r}, expected {expected!r}"
+    if row[0] != action.new_title or tag != action.new_title:
+        return f"title in the row {row[0]!r}, in the file {tag!r}, expected {action.new_title!r}"
     return None
