@@ -423,6 +423,10 @@ async def test_a_music_folder_deleted_and_made_again_is_watched_and_rescanned(
         assert status.watcher is WatcherState.OK
         shutil.rmtree(music_root)
         await eventually(lambda: status.watcher is WatcherState.RESTARTING, 5, "restarting")
+        # The watcher has looked and found no folder (its line says so) before it is back.
+        await eventually(
+            lambda: any("the music folder is gone" in m for m in caplog.messages), 5, "gone"
+        )
         music_root.mkdir()
         write_file(music_root, "restored.mp3", mp3_bytes())
         await eventually(lambda: status.watcher is WatcherState.OK and bool(rescans), 10, "back")

@@ -150,6 +150,7 @@ class LibraryWatcher:
         """
         self._stop_event = stop_event
         root_was_gone = False
+        rescan_next = False
         while not stop_event.is_set():
             if await asyncio.to_thread(_identity, self.music_root) is None:
                 if not root_was_gone:
@@ -169,7 +170,7 @@ class LibraryWatcher:
                     self.music_root,
                 )
             try:
-                await self._watch(stop_event, rescan_when_ready=root_was_gone)
+                await self._watch(stop_event, rescan_when_ready=root_was_gone or rescan_next)
             except Exception:
                 logger.exception(
                     "file watcher on %s failed; restarting in %.1f s",
@@ -186,7 +187,12 @@ class LibraryWatcher:
                         self.music_root,
                     )
                     self.status.set_watcher(WatcherState.RESTARTING)
+                    # Replaced (or made again before this loop looked): what landed in between
+                    # reached no watch, so the next one re-scans the folder.
+                    rescan_next, root_was_gone = True, False
+                    continue
             root_was_gone = False
+            rescan_next = False
 
     async def _pause(self, stop_event: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
