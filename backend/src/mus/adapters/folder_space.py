@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from mus.core.config import Settings
+
 MIB = 1024 * 1024
 
 
@@ -57,3 +59,12 @@ def measure_folder(path: Path, warning_bytes: int) -> FolderSpace:
     else:
         state = FolderState.OK
     return FolderSpace(str(path), free, total, read_only, state)
+
+
+def measure_folders(settings: Settings) -> tuple[FolderSpace, FolderSpace]:
+    """(data folder, music folder) as they stand, against the warning threshold (blocking)."""
+    warning = settings.free_space_warning_mb * MIB
+    return (
+        measure_folder(settings.data_dir_path.resolve(), warning),
+        measure_folder(settings.music_dir_path, warning),
+    )

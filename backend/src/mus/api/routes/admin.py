@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
-from mus.adapters.folder_space import MIB, FolderSpace
+from mus.adapters.folder_space import MIB, FolderSpace, measure_folders
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.api.admin_schemas import (
     AdminFigures,
@@ -25,7 +25,6 @@ from mus.api.admin_schemas import (
 )
 from mus.api.app_state import AppState
 from mus.api.deps import AppStateDep
-from mus.api.routes.system import measure_folders
 from mus.api.schemas import ErrorDetail
 from mus.core.broker_preflight import BrokerUnavailableError, probe_broker
 from mus.core.broker_refusal import write_refusal

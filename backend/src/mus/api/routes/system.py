@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 
 from fastapi import APIRouter, Response, status
 
-from mus.adapters.folder_space import MIB, FolderSpace, measure_folder
+from mus.adapters.folder_space import measure_folders
 from mus.api.app_state import AppState
 from mus.api.broker_health import broker_answers_and_writes
 from mus.api.deps import AppStateDep
@@ -21,7 +21,6 @@ from mus.api.schemas import (
     PermissionReport,
     WatcherHealth,
 )
-from mus.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +49,6 @@ async def _database_health(state: AppState) -> DatabaseHealth:
         logger.warning("healthcheck: the database cannot take its write lock: %s", exc)
         return DatabaseHealth.BUSY
     return DatabaseHealth.BUSY if busy else DatabaseHealth.OK
-
-
-def measure_folders(settings: Settings) -> tuple[FolderSpace, FolderSpace]:
-    """(data folder, music folder) as they stand, against the warning threshold (blocking)."""
-    warning = settings.free_space_warning_mb * MIB
-    return (
-        measure_folder(settings.data_dir_path.resolve(), warning),
-        measure_folder(settings.music_dir_path, warning),
-    )
 
 
 @health_router.get(
