@@ -29,6 +29,7 @@ from mus.adapters.file_replacement import remove_leftover
 from mus.adapters.persistence.database import Database
 from mus.adapters.persistence.file_operation_repository import FileOperationRepository
 from mus.adapters.persistence.models import utc_now
+from mus.adapters.persistence.outbox_repository import OutboxEntry
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.adapters.scanner.fingerprint import content_fingerprint
 from mus.application.job_outbox import OutboxRelay, keep_job
@@ -50,8 +51,8 @@ def _fingerprint(path: Path) -> str | None:
 
 async def _settle_tag_edit(
     database: Database, music_root: Path, operation: FileOperation
-) -> int | None:
-    """Remove the copy; the outbox id of the re-indexing a changed file needs, if any.
+) -> OutboxEntry | None:
+    """Remove the copy; the outbox entry of the re-indexing a changed file needs, if any.
 
     A changed file is indexed as it is (its tags read back), not as the intent said: an
     edit by another program in between must not be overwritten in the row.
@@ -77,8 +78,8 @@ async def _settle_tag_edit(
 
 async def _settle_placement(
     database: Database, music_root: Path, operation: FileOperation
-) -> int | None:
-    """The outbox id of the indexing a placed file still needs, if any."""
+) -> OutboxEntry | None:
+    """The outbox entry of the indexing a placed file still needs, if any."""
     assert operation.target_path is not None
     placed = await asyncio.to_thread(os.path.lexists, music_root / operation.target_path)
     async with database.session() as session:
@@ -89,7 +90,7 @@ async def _settle_placement(
     return kept
 
 
-async def _keep_job_again(database: Database, operation: FileOperation) -> int:
+async def _keep_job_again(database: Database, operation: FileOperation) -> OutboxEntry:
     async with database.session() as session:
         await FileOperationRepository(session).touch(operation.id)
         if operation.kind is FileOperationKind.DELETE:
@@ -123,7 +124,7 @@ async def reconcile_file_operations(
         )
     if not stale:
         return 0
-    kept: list[int] = []
+    kept: list[OutboxEntry] = []
     settled = 0
     idle: bool | None = None
     for operation in stale:

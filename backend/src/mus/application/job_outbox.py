@@ -37,10 +37,14 @@ RETRY_SECONDS = 1.0
 """After the broker refused a delivery, the entries are due again this much later."""
 POLL_SECONDS = 1.0
 CLAIM_LIMIT = 500
+FORGET_GATHER_SECONDS = 0.05
+"""While a relay loop runs, what its writers delivered is forgotten this long after, in one
+transaction for all of them (one delete per job cost a write transaction per file)."""
 
 
-async def keep_job(session: AsyncSession, task_name: str, **kwargs: Any) -> int:
-    """Write a job into the outbox within the caller's transaction; returns the entry id.
+async def keep_job(session: AsyncSession, task_name: str, **kwargs: Any) -> OutboxEntry:
+    """Write a job into the outbox within the caller's transaction; returns the entry, for
+    `OutboxRelay.send` once the transaction has committed.
 
     An unknown job or non-JSON arguments are refused here, as `enqueue` would.
     """
@@ -56,21 +60,23 @@ class OutboxRelay:
         self.job_queue = job_queue
         self._wake = asyncio.Event()
         self._broker_away = False
+        self._delivered: list[int] = []
+        """Sent by writers, still in the outbox: the running loop forgets them together."""
+        self._delivered_wake = asyncio.Event()
+        self._looping = False
 
-    async def send(self, ids: Sequence[int]) -> int:
+    async def send(self, entries: Sequence[OutboxEntry]) -> int:
         """Deliver the entries the caller just committed; returns how many the broker took.
 
-        With the broker away, or the database busy or full, they stay in the outbox for the
-        relay loop: the caller's change stands and its job follows once the resource is back.
+        They are the writer's own for `HANDOFF_SECONDS` (no relay loop takes them sooner),
+        so they go straight to the broker, without a claim. With the broker away, or the
+        database busy or full, they stay in the outbox for the relay loop: the caller's
+        change stands and its job follows once the resource is back.
         """
-        if not ids:
+        if not entries:
             return 0
         try:
-            async with self.database.session() as session:
-                entries = await OutboxRepository(session).claim(
-                    ids=list(ids), lease_seconds=LEASE_SECONDS
-                )
-            return await self._deliver(entries)
+            return await self._deliver(entries, forget_later=self._looping)
         except Exception as exc:
             fault = resource_fault(exc)
             if fault is None:
@@ -79,7 +85,9 @@ class OutboxRelay:
             # caller's change stands (a job running again would find nothing to redo, and
             # skip what follows, such as its event), and the relay loop sends them later.
             logger.info(
-                "job outbox: %d job(s) left for the relay loop: %s", len(ids), fault.sentence()
+                "job outbox: %d job(s) left for the relay loop: %s",
+                len(entries),
+                fault.sentence(),
             )
             self.wake()
             return 0
@@ -104,7 +112,18 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = POLL_SECONDS) -> None:
-        """Flush every `poll_seconds` (or when woken) until `stop` is set."""
+        """Flush every `poll_seconds` (or when woken) until `stop` is set; meanwhile forget
+        what writers delivered, gathered (see `FORGET_GATHER_SECONDS`)."""
+        self._looping = True
+        forgetting = asyncio.create_task(self._forget_delivered(), name="outbox-forget")
+        try:
+            await self._relay_rounds(stop, poll_seconds)
+        finally:
+            self._looping = False
+            self._delivered_wake.set()
+            await forgetting
+
+    async def _relay_rounds(self, stop: asyncio.Event, poll_seconds: float) -> None:
         episode = FaultEpisode(logger, "job outbox relay", first_delay=poll_seconds)
         while not stop.is_set():
             self._wake.clear()
@@ -123,7 +142,31 @@ class OutboxRelay:
                 async with asyncio.timeout(wait):
                     await _first_of(stop, self._wake)
 
-    async def _deliver(self, entries: Sequence[OutboxEntry]) -> int:
+    async def _forget_delivered(self) -> None:
+        """Forget the writers' delivered entries in batches until the loop ends, then the rest.
+
+        A crash before they are forgotten only means they are sent again once their
+        hand-off time is over: at-least-once, as every job is idempotent.
+        """
+        while True:
+            await self._delivered_wake.wait()
+            if self._looping:
+                await asyncio.sleep(FORGET_GATHER_SECONDS)
+            self._delivered_wake.clear()
+            ending = not self._looping  # after the clear: the loop's last wake is not missed
+            ids, self._delivered = self._delivered, []
+            if ids:
+                try:
+                    async with self.database.session() as session:
+                        await OutboxRepository(session).forget(ids)
+                except Exception as exc:
+                    if resource_fault(exc) is None:
+                        logger.exception("job outbox: forgetting %d sent job(s) failed", len(ids))
+                    # Left in the outbox: sent again when due, harmless (idempotent jobs).
+            if ending:
+                return
+
+    async def _deliver(self, entries: Sequence[OutboxEntry], *, forget_later: bool = False) -> int:
         """Send the claimed entries in one `enqueue_many`; forget what the broker took.
 
         Each entry is validated first, so one that no job of this release matches (left by
@@ -162,12 +205,19 @@ class OutboxRelay:
         if delivered and self._broker_away:
             logger.info("job outbox: broker back, delivering kept jobs")
             self._broker_away = False
-        async with self.database.session() as session:
-            outbox = OutboxRepository(session)
-            if delivered or rejected:
-                await outbox.forget([*delivered, *rejected])
-            if undelivered:
-                await outbox.release(undelivered, due_in=RETRY_SECONDS)
+        if forget_later and delivered:
+            self._delivered += delivered
+            self._delivered_wake.set()
+            delivered_now: list[int] = []
+        else:
+            delivered_now = delivered
+        if delivered_now or rejected or undelivered:
+            async with self.database.session() as session:
+                outbox = OutboxRepository(session)
+                if delivered_now or rejected:
+                    await outbox.forget([*delivered_now, *rejected])
+                if undelivered:
+                    await outbox.release(undelivered, due_in=RETRY_SECONDS)
         return len(delivered)
 
 

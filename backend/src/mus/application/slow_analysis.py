@@ -103,10 +103,6 @@ class FileFindings:
     artist: str | None
 
 
-class _SupersededError(Exception):
-    """The track changed (or went) while we worked: roll back, write nothing."""
-
-
 async def analyse_track(
     database: Database,
     settings: Settings,
@@ -192,9 +188,10 @@ async def _analyse_in_turn(
         superseded = await _unless_current(database, track_id, expected)
         if superseded is not None:
             return superseded
+        # Only a tag rewrite (opt-in) writes to the user's file: its echo is held off then.
         async with (
             write_lock.hold([track.file_path], WriteKind.CONTENT)
-            if write_lock
+            if write_lock and settings.normalise_id3
             else contextlib.nullcontext()
         ):
             findings = await asyncio.to_thread(
@@ -407,24 +404,19 @@ async def _record_complete(
     expected: int,
     findings: FileFindings,
 ) -> AnalysisResult:
-    """mark_complete, kept only if the revision is still `expected` in the same transaction."""
-    try:
-        async with database.session() as session:
-            repo = TrackRepository(session)
-            # The UPDATE comes first so the check below runs under SQLite's write lock.
-            await repo.mark_complete(
-                track_id,
-                duration=findings.duration,
-                has_cover=findings.has_cover,
-                content_hash=findings.content_hash,
-                file_mtime=findings.file_mtime,
-                title=findings.title,
-                artist=findings.artist,
-            )
-            track = await repo.get(track_id)
-            if track is None or track.revision != expected:
-                raise _SupersededError
-    except _SupersededError:
+    """COMPLETE, written only if the revision is still `expected` (one guarded UPDATE)."""
+    async with database.session() as session:
+        track = await TrackRepository(session).complete_if_current(
+            track_id,
+            expected,
+            duration=findings.duration,
+            has_cover=findings.has_cover,
+            content_hash=findings.content_hash,
+            file_mtime=findings.file_mtime,
+            title=findings.title,
+            artist=findings.artist,
+        )
+    if track is None:
         return await _after_superseded(database, covers, track_id)
     return AnalysisResult(track_id, AnalysisOutcome.COMPLETE, track, None, findings)
 
@@ -432,16 +424,11 @@ async def _record_complete(
 async def _record_error(
     database: Database, track_id: int, expected: int, job_name: str, message: str
 ) -> AnalysisResult:
-    """mark_error with the reason, under the same revision guard as COMPLETE."""
+    """ERROR with the reason, under the same revision guard as COMPLETE."""
     error = TrackError(job_name=job_name, error_message=message, timestamp=datetime.now(UTC))
-    try:
-        async with database.session() as session:
-            repo = TrackRepository(session)
-            await repo.mark_error(track_id, error)
-            track = await repo.get(track_id)
-            if track is None or track.revision != expected:
-                raise _SupersededError
-    except _SupersededError:
+    async with database.session() as session:
+        track = await TrackRepository(session).error_if_current(track_id, expected, error)
+    if track is None:
         return await _after_superseded(database, None, track_id)
     logger.warning("%s: track %d failed: %s", job_name, track_id, message)
     return AnalysisResult(track_id, AnalysisOutcome.ERROR, track, error)

@@ -94,8 +94,8 @@ async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> Job
         return {"outcome": "empty"}
     async with runtime.database.session() as session:
         repo = TrackRepository(session)
-        before = await repo.get_by_path(metadata.file_path)
-        track, changed = await repo.upsert_fast(metadata)
+        track, before = await repo.upsert_one(metadata)
+        changed = before is None or before.content_hash != metadata.content_hash
         # Committed with the row: a crash right after the commit cannot strand it PENDING.
         kept = (
             [

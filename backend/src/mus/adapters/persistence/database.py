@@ -23,6 +23,7 @@ from mus.adapters.persistence.schema_migrations import (
     add_tracks_file_size,
     migrate_tracks_to_autoincrement,
 )
+from mus.adapters.persistence.write_gate import WriteGate, gate_file_of
 from mus.core.config import Settings
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -56,6 +57,14 @@ class Database:
             url, connect_args={"timeout": busy_timeout_seconds}
         )
         event.listen(self.engine.sync_engine, "connect", _pragma_setter(busy_timeout_seconds))
+        database_file = make_url(url).database
+        self.write_gate = WriteGate(
+            gate_file_of(Path(database_file))
+            if database_file and database_file != ":memory:"
+            else None,
+            wait_seconds=busy_timeout_seconds,
+        )
+        self.write_gate.install(self.engine.sync_engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -117,8 +126,9 @@ class Database:
         return Path(make_url(self.url).database or "")
 
     async def dispose(self) -> None:
-        """Close pooled connections (end of lifespan, end of a CLI run)."""
+        """Close pooled connections and the write gate (end of lifespan, end of a CLI run)."""
         await self.engine.dispose()
+        self.write_gate.close()
 
 
 def _write_lock_taken(path: Path, wait_seconds: float) -> bool:

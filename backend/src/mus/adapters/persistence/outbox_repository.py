@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mus.adapters.persistence.models import OutboxRow
@@ -33,12 +33,17 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, task_name: str, kwargs: dict[str, Any], *, due_in: float) -> int:
-        """Keep one job; a relay may send it `due_in` seconds from now (or its writer sooner)."""
-        row = OutboxRow(task_name=task_name, kwargs=kwargs, due_at=time.time() + due_in)
-        self.session.add(row)
-        await self.session.flush()
-        return row.id
+    async def add(self, task_name: str, kwargs: dict[str, Any], *, due_in: float) -> OutboxEntry:
+        """Keep one job, held by its writer: another relay may send it `due_in` seconds from
+        now, the writer sends it as soon as its transaction commits (no claim needed)."""
+        due_at = time.time() + due_in
+        entry_id = await self.session.scalar(
+            insert(OutboxRow)
+            .values(task_name=task_name, kwargs=kwargs, due_at=due_at, attempts=1)
+            .returning(OutboxRow.id)
+        )
+        assert entry_id is not None
+        return OutboxEntry(int(entry_id), task_name, dict(kwargs), 1)
 
     async def claim(
         self, *, lease_seconds: float, ids: Sequence[int] | None = None, limit: int = 100

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, case, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -133,6 +133,27 @@ def _upsert_fast_statement() -> Any:
 
 
 _UPSERT_FAST = _upsert_fast_statement()
+_TRACKS = cast(Table, TrackRow.__table__)
+_UPSERT_FAST_RETURNING = _upsert_fast_statement().returning(*_TRACKS.c)
+
+
+def _fast_values(metadata: FastMetadata, now: datetime) -> dict[str, Any]:
+    """The row a new file gets, and the columns a changed one takes from it."""
+    return {
+        "file_path": metadata.file_path,
+        "title": metadata.title,
+        "artist": metadata.artist,
+        "duration": metadata.duration,
+        "inode": metadata.inode,
+        "file_mtime": metadata.mtime,
+        "file_size": metadata.size,
+        "content_hash": metadata.content_hash,
+        "processing_status": ProcessingStatus.PENDING.value,
+        "revision": 0,
+        "has_cover": False,
+        "added_at": now,
+        "updated_at": now,
+    }
 
 
 class TrackRepository:
@@ -210,12 +231,26 @@ class TrackRepository:
 
     async def upsert_fast(self, metadata: FastMetadata) -> tuple[Track, bool]:
         """Insert or refresh one track; returns it and whether its content is new or changed."""
-        before = await self.get_by_path(metadata.file_path)
-        await self.upsert_many([metadata])
-        after = await self.get_by_path(metadata.file_path)
-        assert after is not None
+        after, before = await self.upsert_one(metadata)
         changed = before is None or before.content_hash != metadata.content_hash
         return after, changed
+
+    async def upsert_one(self, metadata: FastMetadata) -> tuple[Track, Track | None]:
+        """Insert or refresh one track in two statements: (the row now, the row before).
+
+        The upsert returns the row it wrote; it writes nothing (and returns nothing) when
+        the file's hash, inode, mtime and size are all as recorded, so the row before is the
+        row now.
+        """
+        before = await self.get_by_path(metadata.file_path)
+        result = await self.session.execute(
+            _UPSERT_FAST_RETURNING, _fast_values(metadata, utc_now())
+        )
+        written = result.first()
+        if written is None:
+            assert before is not None
+            return before, before
+        return to_track(cast(TrackRow, written)), before
 
     async def upsert_many(self, batch: Sequence[FastMetadata]) -> UpsertOutcome:
         """One statement per batch: new paths inserted PENDING; a changed hash resets to PENDING.
@@ -228,24 +263,7 @@ class TrackRepository:
             return UpsertOutcome(0, 0, 0)
         existing = await self._hashes_of(m.file_path for m in batch)
         now = utc_now()
-        values: list[dict[str, Any]] = [
-            {
-                "file_path": m.file_path,
-                "title": m.title,
-                "artist": m.artist,
-                "duration": m.duration,
-                "inode": m.inode,
-                "file_mtime": m.mtime,
-                "file_size": m.size,
-                "content_hash": m.content_hash,
-                "processing_status": ProcessingStatus.PENDING.value,
-                "revision": 0,
-                "has_cover": False,
-                "added_at": now,
-                "updated_at": now,
-            }
-            for m in batch
-        ]
+        values = [_fast_values(m, now) for m in batch]
         await self.session.execute(_UPSERT_FAST, values)
         inserted = sum(1 for m in batch if m.file_path not in existing)
         changed = sum(
@@ -320,6 +338,58 @@ class TrackRepository:
             values["title"] = title
             values["artist"] = artist
         await self.session.execute(update(TrackRow).where(TrackRow.id == track_id).values(values))
+
+    async def finish_analysis(
+        self, track_id: int, revision: int, values: dict[str, Any]
+    ) -> Track | None:
+        """Write an analysis's outcome if the track is still at `revision`, in one statement;
+        the row as written, or None when it changed or went meanwhile (nothing written)."""
+        values = {**values, "updated_at": utc_now()}
+        result = await self.session.execute(
+            update(_TRACKS)
+            .where(_TRACKS.c.id == track_id, _TRACKS.c.revision == revision)
+            .values(values)
+            .returning(*_TRACKS.c)
+        )
+        written = result.first()
+        return None if written is None else to_track(cast(TrackRow, written))
+
+    async def complete_if_current(
+        self,
+        track_id: int,
+        revision: int,
+        *,
+        duration: float | None,
+        has_cover: bool,
+        content_hash: str | None,
+        file_mtime: float | None,
+        title: str | None = None,
+        artist: str | None = None,
+    ) -> Track | None:
+        """COMPLETE with the analysis's findings, only if still at `revision` (see
+        `finish_analysis`)."""
+        values: dict[str, Any] = {
+            "processing_status": ProcessingStatus.COMPLETE.value,
+            "duration": duration,
+            "has_cover": has_cover,
+            "content_hash": content_hash,
+            "file_mtime": file_mtime,
+            "last_error": None,
+        }
+        if title is not None:  # names re-read from the file come as a pair
+            values["title"] = title
+            values["artist"] = artist
+        return await self.finish_analysis(track_id, revision, values)
+
+    async def error_if_current(
+        self, track_id: int, revision: int, error: TrackError
+    ) -> Track | None:
+        """ERROR with the reason, only if still at `revision` (see `finish_analysis`)."""
+        values = {
+            "processing_status": ProcessingStatus.ERROR.value,
+            "last_error": error.to_json(),
+        }
+        return await self.finish_analysis(track_id, revision, values)
 
     async def mark_error(self, track_id: int, error: TrackError) -> None:
         """ERROR with the reason kept for the errors view and requeue."""
