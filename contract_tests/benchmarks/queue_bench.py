@@ -289,7 +289,7 @@ class Bench:
 
 def chosen_sections(args: argparse.Namespace) -> list[str]:
     """--only (or the default sections), with --memory/--no-memory applied; `large` only
-    with --large, which adds it, so an hour of arq is never run unasked."""
+    with --large, which adds it, so minutes of arq are never spent unasked."""
     sections = list(args.only or DEFAULT_SECTIONS)
     if args.memory and "memory" not in sections:
         sections.append("memory")
