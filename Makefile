@@ -176,7 +176,7 @@ back-lock: ## Re-lock backend/uv.lock, export backend/requirements.txt, re-pin t
 		--python-version 3.11 --generate-hashes --custom-compile-command "make back-lock" \
 		--quiet -o ../contract_tests/requirements-arq.txt
 
-bench: ## arq vs streaq, each in its deployed processes: enqueue, run, 1,000 files, priority wait, idle pickup, recovery (BENCH_ARGS="--memory --redis-url …"); table also in contract_tests/report/bench.md
+bench: ## arq vs streaq, each in its deployed processes: enqueue, run, 1,000 files, 1,000 files copied into the watched folder, priority wait, idle pickup, recovery (BENCH_ARGS="--large --memory --redis-url …": --large adds 10,000 files); table also in contract_tests/report/bench.md
 	cd contract_tests && $(CONTRACT_RUN) python -m benchmarks.queue_bench $(BENCH_ARGS)
 
 contract-matrix: setup-python ## Both legs and the gate on redis:7 and valkey:8 containers (podman and Debian-built images without Docker), DragonflyDB refused where its image exists

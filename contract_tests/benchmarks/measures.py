@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from benchmarks.api_process import api_process
 from benchmarks.bench_world import CONTRACT_ROOT, World, fresh_world, until
 from benchmarks.deployments import Deployment, JobTimes
 from benchmarks.worker_processes import Memory, ProcessSet, process_set
@@ -25,6 +24,8 @@ from mus.domain.track import ProcessingStatus
 READY_SECONDS = 60.0
 JOBS_SECONDS = 600.0
 FILES_SECONDS = 1800.0
+LARGE_FILES_SECONDS = FILES_SECONDS * 4
+"""The bound of a `--large` row (10,000 files): arq alone takes minutes; a hang still ends."""
 
 
 @asynccontextmanager
@@ -108,7 +109,9 @@ class FilesFigures:
     outcome: str
 
 
-async def files_to_complete(deployment: Deployment, redis_url: str, files: int) -> FilesFigures:
+async def files_to_complete(
+    deployment: Deployment, redis_url: str, files: int, timeout_seconds: float = FILES_SECONDS
+) -> FilesFigures:
     """One `handle_file_created` per new file through the port, as the watcher enqueues
     them, on mus's own workers as deployed; clock from the first enqueue (workers ready)."""
     async with fresh_world(redis_url) as world:
@@ -129,7 +132,7 @@ async def files_to_complete(deployment: Deployment, redis_url: str, files: int) 
                 relative = path.relative_to(world.settings.music_dir_path).as_posix()
                 await port.enqueue("handle_file_created", file_path=relative)
             what = f"{deployment.name}: {files} files to COMPLETE"
-            await until(all_analysed, FILES_SECONDS, what, [processes])
+            await until(all_analysed, timeout_seconds, what, [processes])
             seconds = time.perf_counter() - started
         complete = await world.tracks(ProcessingStatus.COMPLETE)
     return FilesFigures(listed_at[0] - started, seconds, f"{complete} ok, {files - complete} err")
@@ -225,12 +228,6 @@ class MemoryFigures:
     seconds_second: float
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def memory_after_files(deployment: Deployment, redis_url: str, files: int) -> MemoryFigures:
     """RSS of the workers and of the real api (`uvicorn`, start-up scan and file watcher
     on) once `files` files are analysed, then once a second `files` have been moved into
@@ -239,21 +236,12 @@ async def memory_after_files(deployment: Deployment, redis_url: str, files: int)
         music = world.settings.music_dir_path
         generate_library(music / "first", files, seed=2028)
         staged = generate_library(world.settings.data_dir_path / "staged", files, seed=2029)
-        port_number = free_port()
-        env = dict(world.env, PORT=str(port_number), MUS_WATCHER_ENABLED="true")
-        env.update(MUS_INITIAL_SCAN_ENABLED="true")
-        api_argv = [
-            sys.executable, "-m", "uvicorn", deployment.api_target(),
-            "--host", "127.0.0.1", "--port", str(port_number), "--log-level", "warning",
-        ]  # fmt: skip
         started = time.perf_counter()
         async with (
             workers(deployment, world, bench_jobs=False) as worker_set,
-            process_set(
-                f"{deployment.name}-api", [api_argv], env=env, cwd=CONTRACT_ROOT,
-                log_dir=world.log_dir,
-            ) as api,
-        ):  # fmt: skip
+            api_process(deployment, world) as api_running,
+        ):
+            api = api_running.processes
 
             async def analysed(count: int) -> bool:
                 return await world.tracks() == count and await world.analysed() == count

@@ -9,9 +9,12 @@ MUS_WORKER_PROCESSES processes (default: the cores) of `streaq run`, MUS_WORKER_
 each. Job times (enqueue, start, finish) are each backend's own, read from its result store.
 
 Sections (--only): enqueue (one by one, and in batches through enqueue_many), run (no-op
-jobs run per second), files (N new files listed and COMPLETE), wait (high-priority jobs
-behind a low-priority backlog), pickup (idle pickup latency), recovery (after a SIGKILL of
-the workers), memory (RSS of workers and api after 2 x N files; off unless --memory).
+jobs run per second), files (N new files listed and COMPLETE), copy (N files copied into
+the watched folder as one copy, seen by the real api's watcher: listed and COMPLETE),
+wait (high-priority jobs behind a low-priority backlog), pickup (idle pickup latency),
+recovery (after a SIGKILL of the workers), memory (RSS of workers and api after 2 x N
+files; off unless --memory), large (the files and copy rows with --large-files, 10,000 by
+default; only with --large, as arq takes minutes).
 The table is printed and written to contract_tests/report/bench.md.
 """
 
@@ -34,6 +37,7 @@ from benchmarks.bench_table import Better, Row, markdown_table, percentile, rate
 from benchmarks.bench_world import CONTRACT_ROOT
 from benchmarks.deployments import ArqDeployment, Deployment, StreaqDeployment
 from benchmarks.measures import (
+    LARGE_FILES_SECONDS,
     FilesFigures,
     MemoryFigures,
     files_to_complete,
@@ -44,12 +48,15 @@ from benchmarks.measures import (
     noop_one_by_one,
     recovery_after_kill,
 )
+from benchmarks.watched_copy import CopyFigures, copy_into_watched_folder
 from mus.core.config import get_settings
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 REPORT_PATH = CONTRACT_ROOT / "report" / "bench.md"
-SECTIONS = ("enqueue", "run", "files", "wait", "pickup", "recovery", "memory")
-DEFAULT_SECTIONS = tuple(name for name in SECTIONS if name != "memory")
+SECTIONS = ("enqueue", "run", "files", "copy", "wait", "pickup", "recovery", "memory", "large")
+OPT_IN_SECTIONS = ("memory", "large")
+"""Sections that take many minutes: each runs only when its flag (--memory, --large) asks."""
+DEFAULT_SECTIONS = tuple(name for name in SECTIONS if name not in OPT_IN_SECTIONS)
 
 
 class Bench:
@@ -111,7 +118,10 @@ class Bench:
                 )
         if "files" in sections:
             files = await self.both("files", lambda d: files_to_complete(d, url, args.files))
-            self.files_rows(files[0], files[1])
+            self.files_rows(args.files, files[0], files[1])
+        if "copy" in sections:
+            copies = await self.both("copy", lambda d: copy_into_watched_folder(d, url, args.files))
+            self.copy_rows(args.files, copies[0], copies[1])
         if "wait" in sections:
             waits = await self.both(
                 "wait",
@@ -141,9 +151,21 @@ class Bench:
 
             memory = await self.both("memory", memory_of)
             self.memory_rows(memory[0], memory[1])
+        if "large" in sections:
+            large = args.large_files
+            files = await self.both(
+                "large files",
+                lambda d: files_to_complete(d, url, large, LARGE_FILES_SECONDS),
+            )
+            self.files_rows(large, files[0], files[1])
+            copies = await self.both(
+                "large copy",
+                lambda d: copy_into_watched_folder(d, url, large, LARGE_FILES_SECONDS),
+            )
+            self.copy_rows(large, copies[0], copies[1])
 
-    def files_rows(self, arq: FilesFigures, streaq: FilesFigures) -> None:
-        files = self.args.files
+    def files_rows(self, files: int, arq: FilesFigures, streaq: FilesFigures) -> None:
+        """The rows of `files` files sent through the port, one job each."""
         self.rows += [
             Row(
                 f"{files:,} new files all listed (PENDING), s",
@@ -162,6 +184,38 @@ class Bench:
                 rate(files, arq.complete_seconds),
                 rate(files, streaq.complete_seconds),
                 Better.HIGHER,
+            ),
+            Row("  outcome", arq.outcome, streaq.outcome),
+        ]
+
+    def copy_rows(self, files: int, arq: CopyFigures, streaq: CopyFigures) -> None:
+        """The rows of `files` files copied into the watched folder; the copy's own seconds
+        (no ratio: both backends copy the same bytes) say how much of the time is the disk."""
+        label = f"{files:,} files copied into the watched folder"
+        self.rows += [
+            Row(
+                f"{label}, all listed, s",
+                arq.listed_seconds,
+                streaq.listed_seconds,
+                Better.LOWER,
+            ),
+            Row(
+                f"{label}, to COMPLETE, s",
+                arq.complete_seconds,
+                streaq.complete_seconds,
+                Better.LOWER,
+            ),
+            Row(
+                "  copied files to COMPLETE per second",
+                rate(files, arq.complete_seconds),
+                rate(files, streaq.complete_seconds),
+                Better.HIGHER,
+            ),
+            Row(
+                "  the copy itself (shutil.copytree), s",
+                arq.copy_seconds,
+                streaq.copy_seconds,
+                digits=2,
             ),
             Row("  outcome", arq.outcome, streaq.outcome),
         ]
@@ -234,11 +288,17 @@ class Bench:
 
 
 def chosen_sections(args: argparse.Namespace) -> list[str]:
+    """--only (or the default sections), with --memory/--no-memory applied; `large` only
+    with --large, which adds it, so minutes of arq are never spent unasked."""
     sections = list(args.only or DEFAULT_SECTIONS)
     if args.memory and "memory" not in sections:
         sections.append("memory")
     if args.memory is False and "memory" in sections:
         sections.remove("memory")
+    if args.large and "large" not in sections:
+        sections.append("large")
+    if not args.large and "large" in sections:
+        raise SystemExit("queue bench: the large section runs only with --large")
     return sections
 
 
@@ -285,6 +345,13 @@ def parser() -> argparse.ArgumentParser:
         help="the memory section (2 x --memory-files files per backend): off by default, "
         "as it takes many minutes at today's analysis speed",
     )
+    found.add_argument(
+        "--large",
+        action="store_true",
+        help="the large section: --large-files files through the port and copied into the "
+        "watched folder, per backend; off by default, as arq takes minutes",
+    )
+    found.add_argument("--large-files", type=int, default=10_000)
     found.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     found.add_argument(
         "--memory-backends",
