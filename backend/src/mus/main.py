@@ -63,6 +63,7 @@ def library_watcher(state: AppState) -> BackgroundWatcher:
         state.database,
         status=state.library_status,
         rescan=rescan,
+        batch_files=state.settings.watcher_batch_files,
     )
 
 

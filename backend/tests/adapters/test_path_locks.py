@@ -113,3 +113,15 @@ async def test_a_recorded_content_write_mutes_only_that_content(redis_url: str) 
         assert await lock.mutes("song.mp3", "handle_file_modified")  # nothing to compare
     finally:
         await client.aclose()
+
+
+async def test_held_among_names_the_held_paths_of_a_batch_in_one_look(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    lock = WriteLock(client, prefix="test-held-among", grace_seconds=0.3)
+    try:
+        assert await lock.held_among([]) == set()
+        async with lock.hold(["a/b.mp3"]), lock.hold(["c.flac"], WriteKind.CONTENT):
+            found = await lock.held_among(["a/b.mp3", "c.flac", "other.mp3"])
+        assert found == {"a/b.mp3", "c.flac"}
+    finally:
+        await client.aclose()

@@ -22,6 +22,7 @@ from mus.jobs.file_system_jobs import (
     handle_file_deleted,
     handle_file_modified,
     handle_file_moved,
+    handle_files_created,
     update_track_path_by_id,
 )
 from mus.jobs.metadata_jobs import process_slow_metadata
@@ -29,6 +30,7 @@ from mus.jobs.runtime import JobRuntime
 
 from tests.jobs.conftest import EventTap
 from tests.queued_jobs import queued_jobs
+from tests.track_writes import TrackWrites
 
 SONG = AudioSpec(
     "Nina Simone/Feeling Good.mp3",
@@ -393,3 +395,62 @@ async def test_a_creation_run_again_after_its_analysis_publishes_nothing_new(
     assert track is not None
     assert track.processing_status is ProcessingStatus.COMPLETE
     assert await events.types() == ["track_added", "track_updated"]
+
+
+async def test_files_created_together_are_indexed_in_one_transaction_and_chain_one_batch(
+    runtime: JobRuntime, settings: Settings, events: EventTap
+) -> None:
+    root = library(runtime)
+    new = [
+        AudioSpec("Album/01.mp3", "mp3", title="One"),
+        AudioSpec("Album/02.flac", "flac", title="Two"),
+        AudioSpec("Album/03.ogg", "ogg", title="Three"),
+    ]
+    for spec in new:
+        write_audio(spec, root)
+    write_audio(SONG, root)
+    known = await handle_file_created(file_path=SONG.relative_path)  # indexed before
+    (root / "Album" / "04-still-copying.mp3").write_bytes(b"")
+    queued_before = len(await queued_jobs(settings, "low_priority"))
+    await events.collect()
+    events.seen.clear()
+    paths = [
+        *(spec.relative_path for spec in new),
+        SONG.relative_path,
+        "Album/04-still-copying.mp3",
+        "Album/gone.mp3",
+        "../outside.mp3",
+    ]
+    with TrackWrites(runtime.database) as writes:
+        result = await handle_files_created(file_paths=paths)
+    assert result == {
+        "outcome": "batch",
+        "files": 7,
+        "outcomes": {"added": 3, "empty": 1, "missing": 1, "rejected": 1, "unchanged": 1},
+    }
+    assert writes.transactions == 1
+    added = [await track_at(runtime, spec.relative_path) for spec in new]
+    assert all(track is not None for track in added)
+    assert [track.title for track in added] == ["One", "Two", "Three"]  # type: ignore[union-attr]
+    assert (await queued_jobs(settings, "low_priority"))[queued_before:] == [
+        (
+            "process_slow_metadata_batch",
+            {
+                "track_ids": [track.id for track in added],  # type: ignore[union-attr]
+                "revisions": [track.revision for track in added],  # type: ignore[union-attr]
+            },
+        )
+    ]
+    assert await events.types() == ["track_added"] * 3
+    assert (await track_at(runtime, SONG.relative_path)).id == known["track_id"]  # type: ignore[union-attr]
+
+
+async def test_files_created_together_that_are_all_known_queue_nothing(
+    runtime: JobRuntime, settings: Settings
+) -> None:
+    write_audio(SONG, library(runtime))
+    await handle_file_created(file_path=SONG.relative_path)
+    queued_before = await queued_jobs(settings, "low_priority")
+    result = await handle_files_created(file_paths=[SONG.relative_path, SONG.relative_path])
+    assert result == {"outcome": "batch", "files": 1, "outcomes": {"unchanged": 1}}
+    assert await queued_jobs(settings, "low_priority") == queued_before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mus.adapters.persistence.track_repository import TrackRepository
 from mus.demo.audio_generator import write_audio
 from mus.demo.audio_spec import AudioSpec, CoverSpec
@@ -14,6 +16,7 @@ from mus.jobs.metadata_jobs import (
 from mus.jobs.runtime import JobRuntime
 
 from tests.jobs.conftest import EventTap
+from tests.track_writes import TrackWrites
 
 
 async def test_corrupt_file_reaches_error_with_a_readable_message(
@@ -58,3 +61,54 @@ async def test_batch_job_analyses_each_track(runtime: JobRuntime, events: EventT
     types = await events.types()
     assert types.count("track_updated") == 2
     assert types.count("track_error") == 1
+
+
+async def test_batch_with_revisions_skips_a_stale_track_and_writes_once(
+    runtime: JobRuntime, events: EventTap
+) -> None:
+    """The batch a group of new files chains: each track at the revision it was indexed at,
+    every outcome written in one transaction (one that writes `tracks`)."""
+    root = runtime.settings.music_dir_path
+    ids = []
+    for spec in (
+        AudioSpec("a.flac", "flac", title="A", cover=CoverSpec(width=64, height=64)),
+        AudioSpec("b.ogg", "ogg", title="B"),
+        AudioSpec("c.mp3", "mp3", corrupt=True),
+        AudioSpec("d.mp3", "mp3", title="D"),
+    ):
+        write_audio(spec, root)
+        ids.append((await handle_file_created(file_path=spec.relative_path))["track_id"])
+    async with runtime.database.session() as session:
+        stale_revision = (await TrackRepository(session).get(ids[3])).revision  # type: ignore[union-attr]
+        await TrackRepository(session).mark_pending(ids[3])  # d.mp3 changed since
+    with TrackWrites(runtime.database) as writes:
+        result = await process_slow_metadata_batch(
+            track_ids=ids, revisions=[0, 0, 0, stale_revision]
+        )
+    assert result == {
+        "outcome": "batch",
+        "tracks": 4,
+        "outcomes": {"complete": 2, "error": 1, "stale": 1},
+    }
+    assert writes.transactions == 1
+    async with runtime.database.session() as session:
+        tracks = await TrackRepository(session).get_many(ids)
+    assert [tracks[i].processing_status for i in ids] == [
+        ProcessingStatus.COMPLETE,
+        ProcessingStatus.COMPLETE,
+        ProcessingStatus.ERROR,
+        ProcessingStatus.PENDING,
+    ]
+    assert tracks[ids[0]].has_cover
+    error = tracks[ids[2]].last_error
+    assert error is not None
+    assert error.error_message == "not an audio file (or damaged beyond reading)"
+    assert error.job_name == "process_slow_metadata_batch"
+    types = await events.types()
+    assert types.count("track_updated") == 2
+    assert types.count("track_error") == 1
+
+
+async def test_batch_revisions_must_pair_with_track_ids(runtime: JobRuntime) -> None:
+    with pytest.raises(ValueError, match="2 track ids but 1 revisions"):
+        await process_slow_metadata_batch(track_ids=[1, 2], revisions=[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,7 @@ class KnownInodes:
         self.root = root
         self.inodes: dict[str, int | None] = {}
         self.asked: list[str] = []
+        self.asked_together: list[list[str]] = []
 
     def know(self, relative: str, inode: int | None = None) -> None:
         """Record a track at `relative` with its real inode (or the one given)."""
@@ -43,6 +44,10 @@ class KnownInodes:
     async def inode_of(self, relative: str) -> int | None:
         self.asked.append(relative)
         return self.inodes.get(relative)
+
+    async def inodes_of(self, relatives: Sequence[str]) -> dict[str, int | None]:
+        self.asked_together.append(list(relatives))
+        return {path: self.inodes[path] for path in relatives if path in self.inodes}
 
     async def inodes_under(self, directory: str) -> dict[str, int | None]:
         prefix = directory + "/"
@@ -432,3 +437,22 @@ async def test_a_fifo_is_skipped_with_one_warning(
     assert watcher_warnings(caplog) == [
         f"file watcher: skipped {music_root / 'pipe.mp3'}: not a regular file"
     ]
+
+
+async def test_a_batch_asks_for_every_inode_at_once_and_maps_the_same(
+    music_root: Path, known: KnownInodes
+) -> None:
+    for name in ("new1.mp3", "new2.mp3", "kept.mp3"):
+        write_file(music_root, name)
+    known.know("kept.mp3")
+    changes = [(ADDED, "new1.mp3"), (ADDED, "new2.mp3"), (MODIFIED, "kept.mp3")]
+    one_by_one = await mapped(changes, music_root, known)
+    asked_one_by_one = list(known.asked)
+    known.asked.clear()
+    together = await map_changes(
+        changes, music_root=music_root, known_inode=known.inode_of, known_inodes=known.inodes_of
+    )
+    assert [(JOB_QUEUES[r.task_name].value, r.task_name, r.kwargs) for r in together] == one_by_one
+    assert one_by_one == [created("new1.mp3"), created("new2.mp3"), modified("kept.mp3")]
+    assert known.asked == []  # never path by path
+    assert known.asked_together == [sorted(asked_one_by_one)]

@@ -168,6 +168,10 @@ async def watching(watcher: LibraryWatcher) -> AsyncIterator[asyncio.Task[None]]
 def make_watcher(
     music_root: Path, queue: RecordingJobQueue, lock: WriteLock, database: Database, **options: Any
 ) -> LibraryWatcher:
+    """A watcher on `music_root`; one job per new file unless `batch_files` says otherwise,
+    so the tests of the mapping rules see every file's own job (batching has its own tests
+    below and in test_creation_batches.py)."""
+    options.setdefault("batch_files", 1)
     return LibraryWatcher(music_root, queue, lock, database, **options)
 
 
@@ -239,7 +243,7 @@ async def test_folder_moved_in_from_outside_is_scanned(
     ]
 
 
-async def test_burst_of_fifty_files_is_fifty_jobs_in_few_batches(
+async def test_burst_of_fifty_files_is_a_few_batch_jobs(
     music_root: Path,
     write_lock: WriteLock,
     database: Database,
@@ -249,18 +253,47 @@ async def test_burst_of_fifty_files_is_fifty_jobs_in_few_batches(
     queue = RecordingJobQueue()
     names = [f"Burst/{index:02d}.mp3" for index in range(50)]
     (music_root / "Burst").mkdir()
-    async with watching(make_watcher(music_root, queue, write_lock, database)):
+    watcher = make_watcher(music_root, queue, write_lock, database, batch_files=20)
+
+    def every_file_queued(calls: list[Call]) -> bool:
+        return set(names) <= set(queued_creations(calls))
+
+    async with watching(watcher):
         # Written as a copy tool does (a .part file renamed into place): one event per file.
         # Plain writes spanning the debounce cap (a very loaded machine) may be seen again as a
         # modification of a still-unindexed file, i.e. a second, harmless created job.
         for name in names:
             write_file(music_root, name + ".part").rename(music_root / name)
-        calls = await queue.wait_for(call_count(50), settle=0.5)
-    assert sorted(calls, key=repr) == [
-        ("high_priority", "handle_file_created", {"file_path": name}) for name in names
-    ]
+        calls = await queue.wait_for(every_file_queued, settle=0.5)
+    assert sorted(queued_creations(calls)) == names  # each file once
+    assert {task for _, task, _ in calls} <= {"handle_files_created", "handle_file_created"}
+    assert all(queue_name == "high_priority" for queue_name, _, _ in calls)
+    batches = [kwargs["file_paths"] for _, task, kwargs in calls if task == "handle_files_created"]
+    assert batches, calls  # 50 files in at most 5 OS batches: some batch holds two or more
+    assert all(2 <= len(batch) <= 20 for batch in batches), batches
     summaries = [r for r in caplog.records if "jobs queued" in r.getMessage()]
     assert 1 <= len(summaries) <= 5, [r.getMessage() for r in summaries]
+
+
+def queued_creations(calls: list[Call]) -> list[str]:
+    """Every new file a creation job (single or batch) was queued for, in order."""
+    found: list[str] = []
+    for _, task, kwargs in calls:
+        if task == "handle_file_created":
+            found.append(kwargs["file_path"])
+        elif task == "handle_files_created":
+            found += kwargs["file_paths"]
+    return found
+
+
+async def test_a_lone_new_file_stays_one_small_job_with_batching_on(
+    music_root: Path, write_lock: WriteLock, database: Database
+) -> None:
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database, batch_files=50)):
+        write_file(music_root, "Alone/01.mp3")
+        calls = await queue.wait_for(call_count(1))
+    assert calls == [("high_priority", "handle_file_created", {"file_path": "Alone/01.mp3"})]
 
 
 async def test_write_locked_paths_are_ignored(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from enum import StrEnum
 
@@ -114,6 +114,17 @@ class WriteLock:
         kind_text, _, fingerprint = text.partition(_FINGERPRINT_SEPARATOR)
         kind = WriteKind(kind_text) if kind_text in WriteKind._value2member_map_ else WriteKind.ANY
         return kind, fingerprint or None
+
+    async def held_among(self, relative_paths: Sequence[str]) -> set[str]:
+        """Which of these paths mus holds (or just wrote), in one round trip: the watcher
+        asks once per batch, and looks closer (`mutes`) only at these."""
+        if not relative_paths:
+            return set()
+        try:
+            values = await self.redis.mget([self._key(path) for path in relative_paths])
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot read the write lock: {exc}") from exc
+        return {path for path, value in zip(relative_paths, values, strict=True) if value}
 
     async def kind_of(self, relative_path: str) -> WriteKind | None:
         """The kind of write mus holds (or just did) on the path, if any."""

@@ -9,7 +9,7 @@ so an older rename job that runs later knows it was superseded.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -31,6 +31,18 @@ async def track_mutex(
 ) -> AsyncIterator[None]:
     """Be the only writer of the track's file and row meanwhile (LockError after waiting)."""
     async with redis_mutexes(redis, [f"{TRACK_MUTEX_PREFIX}:{track_id}"], wait_seconds):
+        yield
+
+
+@asynccontextmanager
+async def track_mutexes(
+    redis: Redis, track_ids: Iterable[int], wait_seconds: float = API_WAIT_SECONDS
+) -> AsyncIterator[None]:
+    """Be the only writer of every one of these tracks (a batch analysis writes them in one
+    transaction, so it holds them all until then); taken in sorted order, like paths."""
+    async with redis_mutexes(
+        redis, [f"{TRACK_MUTEX_PREFIX}:{track_id}" for track_id in track_ids], wait_seconds
+    ):
         yield
 
 

@@ -18,6 +18,7 @@ QUEUES_BY_PRIORITY: tuple[QueueName, ...] = (QueueName.HIGH, QueueName.MEDIUM, Q
 
 JOB_QUEUES: dict[str, QueueName] = {
     "handle_file_created": QueueName.HIGH,
+    "handle_files_created": QueueName.HIGH,
     "handle_file_deleted": QueueName.HIGH,
     "delete_track_with_files": QueueName.HIGH,
     "handle_file_modified": QueueName.MEDIUM,

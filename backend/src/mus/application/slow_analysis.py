@@ -417,7 +417,7 @@ async def _record_complete(
             artist=findings.artist,
         )
     if track is None:
-        return await _after_superseded(database, covers, track_id)
+        return await after_superseded(database, covers, track_id)
     return AnalysisResult(track_id, AnalysisOutcome.COMPLETE, track, None, findings)
 
 
@@ -429,12 +429,12 @@ async def _record_error(
     async with database.session() as session:
         track = await TrackRepository(session).error_if_current(track_id, expected, error)
     if track is None:
-        return await _after_superseded(database, None, track_id)
+        return await after_superseded(database, None, track_id)
     logger.warning("%s: track %d failed: %s", job_name, track_id, message)
     return AnalysisResult(track_id, AnalysisOutcome.ERROR, track, error)
 
 
-async def _after_superseded(
+async def after_superseded(
     database: Database, covers: CoverStore | None, track_id: int
 ) -> AnalysisResult:
     """STALE with the track as it now is, or MISSING (and no orphan covers) if it is gone."""

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     max_prune_share: float = Field(default=0.5, ge=0, le=1, validation_alias="MUS_MAX_PRUNE_SHARE")
     """A scan of a root holding no audio file prunes at most this share of the library;
     beyond it the root "looks unmounted" and nothing is pruned."""
+    watcher_batch_files: int = Field(default=50, ge=1, validation_alias="MUS_WATCHER_BATCH_FILES")
+    """New files of one watcher batch indexed (and analysed) per job; 1: a job per file.
+    Chosen by `make bench` (README, performance)."""
     watcher_grace_seconds: float = Field(
         default=60.0, ge=0, validation_alias="MUS_WATCHER_GRACE_SECONDS"
     )

@@ -33,7 +33,7 @@ from mus.adapters.scanner.library_path import PathOutsideLibraryError, relative_
 from mus.adapters.track_writer import rename_superseded, track_mutex
 from mus.application.job_outbox import keep_job
 from mus.domain.file_operation import FileOperation, FileOperationKind
-from mus.domain.track import Track, TrackError
+from mus.domain.track import FastMetadata, Track, TrackError
 from mus.jobs.runtime import JobRuntime, get_job_runtime
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,79 @@ async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> Job
     await runtime.relay.send(kept)
     logger.info("%s: %s indexed (track %d)", job_name, file_path, track.id)
     return {"outcome": "added" if before is None else "updated", "track_id": track.id}
+
+
+async def handle_files_created(file_paths: list[str]) -> JobResult:
+    """New audio files that appeared together (a copy of an album, a collection): indexed in
+    one transaction, their slow analysis chained as one batch job.
+
+    Each file is decided as `handle_file_created` decides it (rejected, missing, empty,
+    unchanged, added, updated); the counts are the job's result.
+    """
+    runtime = get_job_runtime()
+    paths = list(dict.fromkeys(file_paths))
+    async with path_mutex(runtime.redis, paths):
+        return await _index_files(runtime, paths, "handle_files_created")
+
+
+async def _index_files(runtime: JobRuntime, paths: list[str], job_name: str) -> JobResult:
+    outcomes: dict[str, int] = {}
+
+    def count(outcome: str) -> None:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    read = await asyncio.to_thread(_read_all, runtime, paths)
+    found = [metadata for metadata in read if isinstance(metadata, FastMetadata)]
+    for outcome in read:
+        if not isinstance(outcome, FastMetadata):
+            count(outcome)
+    indexed: list[tuple[Track, Track | None]] = []
+    async with runtime.database.session() as session:
+        repo = TrackRepository(session)
+        for metadata in found:
+            track, before = await repo.upsert_one(metadata)
+            if before is not None and before.content_hash == metadata.content_hash:
+                count("unchanged")
+            else:
+                indexed.append((track, before))
+        # Committed with the rows: a crash right after the commit cannot strand them PENDING.
+        kept = (
+            [
+                await keep_job(
+                    session,
+                    "process_slow_metadata_batch",
+                    track_ids=[track.id for track, _ in indexed],
+                    revisions=[track.revision for track, _ in indexed],
+                )
+            ]
+            if indexed
+            else []
+        )
+    # Published before the analysis is relayed, as for one file (events follow the changes).
+    for track, before in indexed:
+        count("added" if before is None else "updated")
+        event = EventType.TRACK_ADDED if before is None else EventType.TRACK_UPDATED
+        await runtime.events.publish_track(event, track)
+    await runtime.relay.send(kept)
+    if indexed:
+        logger.info("%s: %d files indexed", job_name, len(indexed))
+    return {"outcome": "batch", "files": len(paths), "outcomes": dict(sorted(outcomes.items()))}
+
+
+def _read_all(runtime: JobRuntime, paths: list[str]) -> list[FastMetadata | str]:
+    """Each file's fast metadata, or why it has none (blocking; one call for the batch)."""
+    found: list[FastMetadata | str] = []
+    for file_path in paths:
+        try:
+            absolute = library_file(runtime, file_path)
+            found.append(read_fast_metadata(absolute, runtime.settings.music_dir_path))
+        except (PathOutsideLibraryError, NotARegularFileError):
+            found.append("rejected")
+        except FileNotFoundError:
+            found.append("missing")
+        except EmptyAudioFileError:
+            found.append("empty")  # still being written: its modification comes as an event
+    return found
 
 
 async def handle_file_created(file_path: str) -> JobResult:

@@ -14,6 +14,7 @@ JOBS: dict[str, JobFunction] = {
     job.__name__: waiting_out_resource_faults(job)
     for job in (
         file_system_jobs.handle_file_created,
+        file_system_jobs.handle_files_created,
         file_system_jobs.handle_file_modified,
         file_system_jobs.handle_file_deleted,
         file_system_jobs.handle_file_moved,

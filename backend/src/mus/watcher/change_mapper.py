@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import stat
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -59,6 +59,9 @@ KnownInode = Callable[[str], Awaitable[int | None]]
 
 KnownTracksUnder = Callable[[str], Awaitable[Mapping[str, int | None]]]
 """Relative path -> known inode of every track under a relative directory."""
+
+KnownInodes = Callable[[Sequence[str]], Awaitable[Mapping[str, int | None]]]
+"""The stored inodes of many paths at once (a path with no track may be left out)."""
 
 
 class ChangeKind(StrEnum):
@@ -237,8 +240,12 @@ async def map_changes(
     music_root: Path,
     known_inode: KnownInode,
     known_tracks_under: KnownTracksUnder | None = None,
+    known_inodes: KnownInodes | None = None,
 ) -> list[JobRequest]:
     """Map one batch of changes (absolute, or relative to `music_root`) to job requests.
+
+    `known_inodes`, when given, answers for every path of the batch at once (else
+    `known_inode` is asked path by path).
 
     See the module docstring for the rules; raises ValueError for an unknown change kind.
     """
@@ -263,12 +270,16 @@ async def map_changes(
                 batch.audio[relative] = state
                 known[relative] = tracks.get(relative)
                 known_paths.add(relative)
-    for relative in sorted(batch.audio):
-        if relative not in known_paths:
-            inode = await known_inode(relative)
-            known[relative] = inode
-            if inode is not None:
-                known_paths.add(relative)
+    unknown = [relative for relative in sorted(batch.audio) if relative not in known_paths]
+    if known_inodes is not None:
+        stored = await known_inodes(unknown)
+        inodes = {relative: stored.get(relative) for relative in unknown}
+    else:
+        inodes = {relative: await known_inode(relative) for relative in unknown}
+    for relative, inode in inodes.items():
+        known[relative] = inode
+        if inode is not None:
+            known_paths.add(relative)
     return _decide(batch.kinds, batch.audio, known, known_paths)
 
 

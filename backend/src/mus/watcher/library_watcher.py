@@ -28,6 +28,7 @@ from mus.application.job_queue import JobQueue, JobRequest
 from mus.application.library_status import LibraryStatus, WatcherState
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.watcher.change_mapper import map_changes, touched_paths
+from mus.watcher.creation_batches import batch_creations
 from mus.watcher.known_tracks import KnownTracks
 from mus.watcher.watched_folders import watched_folders
 
@@ -124,6 +125,7 @@ class LibraryWatcher:
         restart_delay_seconds: float = 5.0,
         status: LibraryStatus | None = None,
         rescan: Rescan | None = None,
+        batch_files: int = 50,
     ) -> None:
         """`force_polling=None` lets watchfiles decide (env `WATCHFILES_FORCE_POLLING`).
 
@@ -141,6 +143,8 @@ class LibraryWatcher:
         """Set while the OS watch is in place: changes made from then on are seen."""
         self.status = status if status is not None else LibraryStatus()
         self.rescan = rescan
+        self.batch_files = batch_files
+        """Creations of one batch per `handle_files_created` job (`creation_batches`)."""
         self._stop_event: asyncio.Event | None = None
 
     async def run(self, stop_event: asyncio.Event) -> None:
@@ -315,6 +319,7 @@ class LibraryWatcher:
                 music_root=self.music_root,
                 known_inode=known.inode_of,
                 known_tracks_under=known.inodes_under,
+                known_inodes=known.inodes_of,
             )
         if not requests:
             logger.debug("file watcher: %d changes, nothing to do", len(batch))
@@ -328,16 +333,19 @@ class LibraryWatcher:
         away delays them and loses none: the relay delivers them, in order, once it is
         back. Returns how many jobs were kept.
         """
+        requests = list(requests)
+        held = await self._held_paths(requests)
         wanted: list[JobRequest] = []
         echoes = 0
         for request in requests:
-            if await self._is_echo(request):
+            if held.intersection(touched_paths(request)) and await self._is_echo(request):
                 echoes += 1
                 logger.debug(
                     "file watcher: ignored own write %s%s", request.task_name, request.kwargs
                 )
             else:
                 wanted.append(request)
+        wanted = batch_creations(wanted, self.batch_files)
         if wanted:
             async with self.database.session() as session:
                 kept = [
@@ -354,6 +362,15 @@ class LibraryWatcher:
             echoes,
         )
         return len(wanted)
+
+    async def _held_paths(self, requests: list[JobRequest]) -> set[str]:
+        """The paths of the batch mus holds a write lock on (one round trip for the batch);
+        all of them when the broker cannot tell, so each is checked on its own."""
+        paths = sorted({path for request in requests for path in touched_paths(request)})
+        try:
+            return await self.write_lock.held_among(paths)
+        except BrokerUnavailableError:
+            return set(paths)
 
     async def _fingerprint(self, relative_path: str) -> str | None:
         """What the file holds now (None when it cannot be read: not our echo then)."""

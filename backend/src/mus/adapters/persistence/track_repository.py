@@ -166,6 +166,32 @@ class TrackRepository:
         row = await self.session.get(TrackRow, track_id, populate_existing=True)
         return to_track(row) if row else None
 
+    async def get_many(self, track_ids: Sequence[int]) -> dict[int, Track]:
+        """The tracks of these ids that exist, by id, in one query per 500."""
+        found: dict[int, Track] = {}
+        wanted = list(dict.fromkeys(track_ids))
+        for start in range(0, len(wanted), 500):
+            rows = await self.session.scalars(
+                select(TrackRow)
+                .where(TrackRow.id.in_(wanted[start : start + 500]))
+                .execution_options(populate_existing=True)
+            )
+            found.update((row.id, to_track(row)) for row in rows)
+        return found
+
+    async def revisions_of(self, track_ids: Sequence[int]) -> dict[int, int]:
+        """The current revision of each of these tracks that exists, in one query per 500."""
+        found: dict[int, int] = {}
+        wanted = list(dict.fromkeys(track_ids))
+        for start in range(0, len(wanted), 500):
+            result = await self.session.execute(
+                select(TrackRow.id, TrackRow.revision).where(
+                    TrackRow.id.in_(wanted[start : start + 500])
+                )
+            )
+            found.update((int(row[0]), int(row[1])) for row in result.all())
+        return found
+
     async def get_by_path(self, file_path: str) -> Track | None:
         row = await self.session.scalar(select(TrackRow).where(TrackRow.file_path == file_path))
         return to_track(row) if row else None
@@ -270,6 +296,19 @@ class TrackRepository:
             1 for m in batch if m.file_path in existing and existing[m.file_path] != m.content_hash
         )
         return UpsertOutcome(inserted, changed, len(batch) - inserted - changed)
+
+    async def inodes_of(self, paths: Iterable[str]) -> dict[str, int | None]:
+        """The stored inode of every given path a track lives at, in one query per 500."""
+        wanted = list(paths)
+        found: dict[str, int | None] = {}
+        for start in range(0, len(wanted), 500):
+            result = await self.session.execute(
+                select(TrackRow.file_path, TrackRow.inode).where(
+                    TrackRow.file_path.in_(wanted[start : start + 500])
+                )
+            )
+            found.update((row[0], row[1]) for row in result.all())
+        return found
 
     async def _hashes_of(self, paths: Iterable[str]) -> dict[str, str | None]:
         wanted = list(paths)

@@ -66,9 +66,11 @@ class WriteGate:
     def install(self, engine: Engine) -> None:
         """Take the gate before a connection's first write, give it back when it ends."""
         event.listen(engine, "before_cursor_execute", self._before_execute)
-        event.listen(engine, "commit", self._on_end)
-        event.listen(engine, "rollback", self._on_end)
-        event.listen(engine, "checkin", self._on_checkin)
+        # Given back when the connection returns to the pool: after the DBAPI commit or
+        # rollback (the engine's commit and rollback events come before it, while SQLite
+        # still holds the lock). A session gives its connection back as its transaction ends.
+        event.listen(engine, "checkin", self._on_pool_event)
+        event.listen(engine, "invalidate", self._on_pool_event)
 
     def close(self) -> None:
         """Close the gate file (the engine is disposed)."""
@@ -134,11 +136,7 @@ class WriteGate:
             return False
         return True
 
-    def _on_end(self, connection: Connection) -> None:
-        self._give_back(connection.info)
-
-    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        # A connection back in the pool holds no transaction, so never the gate either.
+    def _on_pool_event(self, _dbapi_connection: Any, record: Any, *_args: Any) -> None:
         self._give_back(record.info)
 
     def _give_back(self, info: dict[Any, Any]) -> None:
