@@ -54,7 +54,11 @@ async def fresh_world(redis_url: str) -> AsyncIterator[World]:
         os.environ.pop("MUSIC_DIR_PATH", None)
         os.environ.pop("DRAGONFLY_URL", None)
         os.environ.update(
-            DATA_DIR_PATH=str(Path(tmp) / "data"), REDIS_URL=redis_url, LOG_LEVEL="WARNING"
+            DATA_DIR_PATH=str(Path(tmp) / "data"),
+            REDIS_URL=redis_url,
+            # BENCH_LOG_LEVEL=INFO keeps the processes' INFO lines in the world's logs/ (a
+            # run killed with SIGKILL leaves its temporary folder behind to read them).
+            LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         )
         get_settings.cache_clear()
         broker = aioredis.Redis.from_url(redis_url, decode_responses=True)

@@ -87,6 +87,35 @@ class WriteNewFile:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyAlbum:
+    """Several files appear together, as a copy of an album: one watcher batch, whose new
+    files go out as one batch job (`handle_files_created`) and one batch analysis."""
+
+    folder: int
+    formats: tuple[AudioFormat, ...]
+    """One file per format, named NAMES[0], NAMES[1]... in the folder."""
+    title: int | None
+    corrupt: int | None
+    """Which of them is garbage (none when None or past the end)."""
+
+    def steps(self, view: LibraryView) -> list[Step]:
+        writes: list[Step] = []
+        changes: list[tuple[str, str]] = []
+        for index, audio_format in enumerate(self.formats[: len(NAMES)]):
+            path = _join(self.folder, f"{NAMES[index]}.{audio_format}")
+            spec = AudioSpec(
+                path,
+                audio_format,
+                title=_tag(TITLES, self.title),
+                artist=ARTISTS[index % len(ARTISTS)],
+                corrupt=index == self.corrupt,
+            )
+            writes.append(WriteFile(spec))
+            changes.append(("modified" if path in view.files else "added", path))
+        return [*writes, OsEvents(changes)]
+
+
+@dataclass(frozen=True, slots=True)
 class RetagFile:
     """Another program rewrites a file's tags (and cover) in place."""
 
@@ -261,6 +290,7 @@ class DrainQueue:
 
 Action = (
     WriteNewFile
+    | CopyAlbum
     | RetagFile
     | MoveFile
     | DeleteFile

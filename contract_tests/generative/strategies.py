@@ -18,6 +18,7 @@ from generative.actions import (
     ApiPlayer,
     ApiRequeue,
     ApiUpload,
+    CopyAlbum,
     CreateFolder,
     DeleteFile,
     DeleteFolder,
@@ -72,8 +73,15 @@ def actions() -> st.SearchStrategy[Action]:
         ),
         st.builds(CreateFolder, _index(FOLDERS)),
         st.builds(DeleteFolder, _index(FOLDERS)),
+        st.builds(
+            CopyAlbum,
+            folder=_index(FOLDERS),
+            formats=st.lists(FORMATS, min_size=2, max_size=len(NAMES)).map(tuple),
+            title=_maybe(TITLES),
+            corrupt=st.none() | st.integers(0, len(NAMES) - 1),
+        ),
     ]
-    # Hypothesis picks a branch uniformly: repeats weight writes (4 in 17) and drains (3 in 17).
+    # Hypothesis picks a branch uniformly: repeats weight writes (4 in 18) and drains (3 in 18).
     return st.one_of(write, write, write, st.just(DrainAll()), *kinds)
 
 

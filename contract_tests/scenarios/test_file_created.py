@@ -90,6 +90,38 @@ async def temp_and_non_audio_files_are_ignored(world: World) -> None:
     await world.os_events([("added", "notes.txt"), ("added", "song.mp3.part")])
 
 
+@scenarios.add
+async def album_copied_in_together(world: World) -> None:
+    """New files of one watcher batch: one index job, one batch analysis (one file ERROR)."""
+    specs = [
+        AudioSpec(
+            "Portishead/Dummy/01 Mysterons.mp3",
+            "mp3",
+            title="Mysterons",
+            artist="Portishead",
+            cover=CoverSpec(width=320, height=320, seed=5),
+        ),
+        AudioSpec("Portishead/Dummy/02 Sour Times.flac", "flac", title="Sour Times"),
+        AudioSpec("Portishead/Dummy/03 Strangers.ogg", "ogg", artist="Portishead"),
+        AudioSpec("Portishead/Dummy/04 Broken.mp3", "mp3", corrupt=True),
+    ]
+    world.write_all(specs)
+    await world.os_events([("added", spec.relative_path) for spec in specs])
+
+
+@scenarios.add
+async def file_of_a_batch_changed_before_its_analysis(world: World) -> None:
+    """The batch analysis skips the track indexed again meanwhile (its revision moved on) and
+    completes the other; the changed file's own analysis completes it afterwards."""
+    first = AudioSpec("Album/01.mp3", "mp3", title="First", artist="Band")
+    second = AudioSpec("Album/02.flac", "flac", title="Second", artist="Band")
+    world.write_all([first, second])
+    await world.os_events([("added", first.relative_path), ("added", second.relative_path)])
+    await world.drain("high_priority")  # indexed at revision 0; the batch analysis waits
+    world.write(AudioSpec("Album/01.mp3", "mp3", title="First, retitled", artist="Band"))
+    await world.os_events([("modified", first.relative_path)])
+
+
 @pytest.mark.parametrize("name", scenarios.names())
 async def test_scenario(name: str, run_scenario, snapshot: SnapshotAssertion) -> None:  # type: ignore[no-untyped-def]
     assert await run_scenario(scenarios[name]) == snapshot

@@ -11,6 +11,7 @@ from mus.application.job_queue import JobRejectedError, JobRequest, route_job, r
 # hand: the one place a test pins which queue each job runs on.
 QUEUE_OF_JOB: dict[str, str] = {
     "handle_file_created": "high_priority",
+    "handle_files_created": "high_priority",
     "handle_file_deleted": "high_priority",
     "delete_track_with_files": "high_priority",
     "handle_file_modified": "medium_priority",

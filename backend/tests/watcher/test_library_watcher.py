@@ -31,6 +31,7 @@ from mus.core.config import Settings
 from mus.demo.audio_generator import audio_bytes
 from mus.demo.audio_spec import AudioSpec
 from mus.domain.track import FastMetadata
+from mus.watcher import library_watcher
 from mus.watcher.library_watcher import LibraryWatcher
 
 from tests.real_faults import database_held
@@ -567,3 +568,42 @@ async def test_a_batch_whose_outbox_write_meets_a_locked_database_is_kept_and_qu
         r.getMessage() for r in held
     ]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_folder_made_while_the_new_watch_was_set_up_is_watched_and_walked(
+    music_root: Path,
+    write_lock: WriteLock,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race `make bench`'s copy found: the folders are listed, then another folder is
+    made before the new watch is in place. The real listing is replayed without that folder
+    once, as if it were made right after: the watch must list again, watch it, and walk it."""
+    late = music_root / "Copied" / "Late Album"
+    real_listing = library_watcher.watched_folders
+    listings = 0
+
+    def listing_that_misses_the_late_folder_once(root: Path) -> list[Path]:
+        nonlocal listings
+        listings += 1
+        found = real_listing(root)
+        if listings == 2:  # the first listing after "Copied" was added
+            return [folder for folder in found if folder != late.resolve()]
+        return found
+
+    monkeypatch.setattr(
+        library_watcher, "watched_folders", listing_that_misses_the_late_folder_once
+    )
+    queue = RecordingJobQueue()
+    async with watching(make_watcher(music_root, queue, write_lock, database)):
+        write_file(music_root, "Copied/Late Album/01.mp3")  # landed before any watch saw it
+        await queue.wait_for(lambda calls: "Copied/Late Album/01.mp3" in queued_creations(calls))
+        write_file(music_root, "Copied/Late Album/02.mp3")  # only a watch of the folder sees it
+        calls = await queue.wait_for(
+            lambda calls: "Copied/Late Album/02.mp3" in queued_creations(calls)
+        )
+    assert sorted(set(queued_creations(calls))) == [
+        "Copied/Late Album/01.mp3",
+        "Copied/Late Album/02.mp3",
+    ]
+    assert listings >= 3

@@ -169,8 +169,13 @@ async def _index_files(runtime: JobRuntime, paths: list[str], job_name: str) -> 
         event = EventType.TRACK_ADDED if before is None else EventType.TRACK_UPDATED
         await runtime.events.publish_track(event, track)
     await runtime.relay.send(kept)
-    if indexed:
-        logger.info("%s: %d files indexed", job_name, len(indexed))
+    logger.info(
+        "%s: %d of %d files indexed (%s)",
+        job_name,
+        len(indexed),
+        len(paths),
+        ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())),
+    )
     return {"outcome": "batch", "files": len(paths), "outcomes": dict(sorted(outcomes.items()))}
 
 
