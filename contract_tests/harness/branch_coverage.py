@@ -26,7 +26,9 @@ MEASURED = (
     "jobs/file_system_jobs.py",
     "jobs/metadata_jobs.py",
     "application/slow_analysis.py",
+    "application/batch_analysis.py",
     "watcher/change_mapper.py",
+    "watcher/creation_batches.py",
 )
 ALLOW_LIST = CONTRACT_ROOT / "uncovered_branches.toml"
 

@@ -48,6 +48,18 @@ async def stale_slow_job_is_skipped(world: World) -> None:
 
 
 @scenarios.add
+async def file_deleted_before_its_analysis_ran(world: World) -> None:
+    """The row is gone (the file was deleted) when its analysis job comes to run."""
+    path = world.write(SONG)
+    await world.os_events([("added", SONG.relative_path)])
+    await world.drain("high_priority")  # indexed; the analysis waits on low
+    world.discard(SONG.relative_path)
+    assert not path.exists()
+    await world.os_events([("deleted", SONG.relative_path)])
+    await world.drain("high_priority")  # the row leaves; the final drain runs the analysis
+
+
+@scenarios.add
 async def modified_echo_with_same_content_does_nothing(world: World) -> None:
     """Past the write lock's grace, the stored fingerprint still recognises unchanged content."""
     await indexed(world)

@@ -92,7 +92,8 @@ async def temp_and_non_audio_files_are_ignored(world: World) -> None:
 
 @scenarios.add
 async def album_copied_in_together(world: World) -> None:
-    """New files of one watcher batch: one index job, one batch analysis (one file ERROR)."""
+    """New files of one watcher batch: one index job (two files gone before it ran), one
+    batch analysis (two files ERROR)."""
     specs = [
         AudioSpec(
             "Portishead/Dummy/01 Mysterons.mp3",
@@ -104,22 +105,35 @@ async def album_copied_in_together(world: World) -> None:
         AudioSpec("Portishead/Dummy/02 Sour Times.flac", "flac", title="Sour Times"),
         AudioSpec("Portishead/Dummy/03 Strangers.ogg", "ogg", artist="Portishead"),
         AudioSpec("Portishead/Dummy/04 Broken.mp3", "mp3", corrupt=True),
+        AudioSpec("Portishead/Dummy/05 Broken too.flac", "flac", corrupt=True),
+        AudioSpec("Portishead/Dummy/06 Gone.mp3", "mp3", title="Gone"),
+        AudioSpec("Portishead/Dummy/07 Gone too.ogg", "ogg", title="Gone too"),
     ]
     world.write_all(specs)
-    await world.os_events([("added", spec.relative_path) for spec in specs])
+    # The copy replaced an old rip, whose deletion is in the same batch (a job of its own).
+    changes = [("deleted", "Portishead/Dummy/old rip.mp3")]
+    await world.os_events(changes + [("added", spec.relative_path) for spec in specs])
+    for spec in specs[5:]:  # moved on by their owner before the batch job ran
+        world.discard(spec.relative_path)
+    # The OS repeats two creations in its next batch before any job ran: that batch job finds
+    # them indexed and unchanged.
+    await world.os_events([("added", spec.relative_path) for spec in specs[:2]])
 
 
 @scenarios.add
-async def file_of_a_batch_changed_before_its_analysis(world: World) -> None:
-    """The batch analysis skips the track indexed again meanwhile (its revision moved on) and
-    completes the other; the changed file's own analysis completes it afterwards."""
+async def files_of_a_batch_changed_before_its_analysis(world: World) -> None:
+    """The batch analysis finds every track indexed again meanwhile (revisions moved on) and
+    does nothing; each changed file's own analysis completes it."""
     first = AudioSpec("Album/01.mp3", "mp3", title="First", artist="Band")
     second = AudioSpec("Album/02.flac", "flac", title="Second", artist="Band")
     world.write_all([first, second])
     await world.os_events([("added", first.relative_path), ("added", second.relative_path)])
     await world.drain("high_priority")  # indexed at revision 0; the batch analysis waits
     world.write(AudioSpec("Album/01.mp3", "mp3", title="First, retitled", artist="Band"))
-    await world.os_events([("modified", first.relative_path)])
+    world.write(AudioSpec("Album/02.flac", "flac", title="Second, retitled", artist="Band"))
+    await world.os_events(
+        [("modified", first.relative_path), ("modified", second.relative_path)]
+    )
 
 
 @pytest.mark.parametrize("name", scenarios.names())
