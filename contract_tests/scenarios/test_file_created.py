@@ -109,6 +109,7 @@ async def album_copied_in_together(world: World) -> None:
         AudioSpec("Portishead/Dummy/06 Gone.mp3", "mp3", title="Gone"),
         AudioSpec("Portishead/Dummy/07 Gone too.ogg", "ogg", title="Gone too"),
     ]
+    world.run_one_job_at_a_time()  # the repeated batch's job runs after the first one
     world.write_all(specs)
     # The copy replaced an old rip, whose deletion is in the same batch (a job of its own).
     changes = [("deleted", "Portishead/Dummy/old rip.mp3")]
@@ -124,6 +125,7 @@ async def album_copied_in_together(world: World) -> None:
 async def files_of_a_batch_changed_before_its_analysis(world: World) -> None:
     """The batch analysis finds every track indexed again meanwhile (revisions moved on) and
     does nothing; each changed file's own analysis completes it."""
+    world.run_one_job_at_a_time()  # the modifications (medium) run before the batch (low)
     first = AudioSpec("Album/01.mp3", "mp3", title="First", artist="Band")
     second = AudioSpec("Album/02.flac", "flac", title="Second", artist="Band")
     world.write_all([first, second])
