@@ -106,6 +106,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         scenarios=(f"{CHANGES}[stale_slow_job_is_skipped]",),
     ),
     Mutation(
+        name="batch-stale-skip-removed",
+        what="a batch analysis runs a track whose revision moved on since its files were indexed",
+        path="backend/src/mus/application/batch_analysis.py",
+        old="        elif wanted_revision is not None and wanted_revision != track.revision:\n",
+        new="        elif False:\n",
+        scenarios=(f"{CREATED}[files_of_a_batch_changed_before_its_analysis]",),
+    ),
+    Mutation(
         name="id3-version",
         what="tags normalised to ID3v2.4 instead of v2.3",
         path="backend/src/mus/adapters/scanner/tag_normaliser.py",
