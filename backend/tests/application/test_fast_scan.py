@@ -90,8 +90,9 @@ async def test_retagged_file_counts_as_changed_and_goes_back_to_pending(
     await fast_scan(scan_database, scan_library_root)
     before = (await tracks_by_path(scan_database))["a.mp3"]
     async with scan_database.session() as session:
-        await TrackRepository(session).mark_complete(
+        await TrackRepository(session).complete_if_current(
             before.id,
+            before.revision,
             duration=2.0,
             has_cover=False,
             content_hash=before.content_hash,

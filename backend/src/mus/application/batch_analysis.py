@@ -34,6 +34,7 @@ from mus.application.slow_analysis import (
     after_superseded,
     finish_analysis,
     measure_file,
+    write_complete,
 )
 from mus.core.broker_preflight import BrokerUnavailableError
 from mus.core.config import Settings
@@ -249,16 +250,7 @@ async def _record(
         for item in work:
             track, findings = item.track, item.findings
             if findings is not None:
-                written[track.id] = await repo.complete_if_current(
-                    track.id,
-                    track.revision,
-                    duration=findings.duration,
-                    has_cover=findings.has_cover,
-                    content_hash=findings.content_hash,
-                    file_mtime=findings.file_mtime,
-                    title=findings.title,
-                    artist=findings.artist,
-                )
+                written[track.id] = await write_complete(repo, track.id, track.revision, findings)
             else:
                 message = item.error or "analysis did not finish"
                 error = TrackError(

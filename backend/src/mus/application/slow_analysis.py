@@ -406,19 +406,27 @@ async def _record_complete(
 ) -> AnalysisResult:
     """COMPLETE, written only if the revision is still `expected` (one guarded UPDATE)."""
     async with database.session() as session:
-        track = await TrackRepository(session).complete_if_current(
-            track_id,
-            expected,
-            duration=findings.duration,
-            has_cover=findings.has_cover,
-            content_hash=findings.content_hash,
-            file_mtime=findings.file_mtime,
-            title=findings.title,
-            artist=findings.artist,
-        )
+        track = await write_complete(TrackRepository(session), track_id, expected, findings)
     if track is None:
         return await after_superseded(database, covers, track_id)
     return AnalysisResult(track_id, AnalysisOutcome.COMPLETE, track, None, findings)
+
+
+async def write_complete(
+    repo: TrackRepository, track_id: int, revision: int, findings: FileFindings
+) -> Track | None:
+    """COMPLETE with what the analysis found, if the track is still at `revision` (the row
+    as written, or None: it changed or went); one analysis and a batch write it alike."""
+    return await repo.complete_if_current(
+        track_id,
+        revision,
+        duration=findings.duration,
+        has_cover=findings.has_cover,
+        content_hash=findings.content_hash,
+        file_mtime=findings.file_mtime,
+        title=findings.title,
+        artist=findings.artist,
+    )
 
 
 async def _record_error(

@@ -352,32 +352,6 @@ class TrackRepository:
         )
         return int(revision or 0)
 
-    async def mark_complete(
-        self,
-        track_id: int,
-        *,
-        duration: float | None,
-        has_cover: bool,
-        content_hash: str | None,
-        file_mtime: float | None,
-        title: str | None = None,
-        artist: str | None = None,
-    ) -> None:
-        """Record the result of slow analysis."""
-        values: dict[str, Any] = {
-            "processing_status": ProcessingStatus.COMPLETE.value,
-            "duration": duration,
-            "has_cover": has_cover,
-            "content_hash": content_hash,
-            "file_mtime": file_mtime,
-            "last_error": None,
-            "updated_at": utc_now(),
-        }
-        if title is not None:  # names re-read from the file come as a pair
-            values["title"] = title
-            values["artist"] = artist
-        await self.session.execute(update(TrackRow).where(TrackRow.id == track_id).values(values))
-
     async def finish_analysis(
         self, track_id: int, revision: int, values: dict[str, Any]
     ) -> Track | None:
