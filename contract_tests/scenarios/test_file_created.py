@@ -133,9 +133,7 @@ async def files_of_a_batch_changed_before_its_analysis(world: World) -> None:
     await world.drain("high_priority")  # indexed at revision 0; the batch analysis waits
     world.write(AudioSpec("Album/01.mp3", "mp3", title="First, retitled", artist="Band"))
     world.write(AudioSpec("Album/02.flac", "flac", title="Second, retitled", artist="Band"))
-    await world.os_events(
-        [("modified", first.relative_path), ("modified", second.relative_path)]
-    )
+    await world.os_events([("modified", first.relative_path), ("modified", second.relative_path)])
 
 
 @pytest.mark.parametrize("name", scenarios.names())
