@@ -17,8 +17,8 @@ from importlib.metadata import version as package_version
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from arq.constants import health_check_key_suffix, result_key_prefix
-from streaq.constants import REDIS_HEALTH, REDIS_PREFIX, REDIS_RESULT
+from arq.constants import health_check_key_suffix, in_progress_key_prefix, result_key_prefix
+from streaq.constants import REDIS_HEALTH, REDIS_PREFIX, REDIS_RESULT, REDIS_RUNNING_SET
 
 from benchmarks.streaq_bench_worker import WORKER_TARGET as STREAQ_BENCH_TARGET
 from mus.adapters.queue.streaq_job_queue import open_job_queue
@@ -34,6 +34,7 @@ READ_CHUNK = 500
 STREAQ_PREFIX = REDIS_PREFIX + QUEUE_NAME
 STREAQ_RESULTS = STREAQ_PREFIX + REDIS_RESULT
 STREAQ_HEALTH = f"{STREAQ_PREFIX}{REDIS_HEALTH}:"
+STREAQ_RUNNING = STREAQ_PREFIX + REDIS_RUNNING_SET
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,10 @@ class Deployment(Protocol):
 
     async def workers_ready(self, broker: aioredis.Redis, processes: int) -> bool:
         """Whether every worker process has started polling (each writes a health key)."""
+        ...
+
+    async def running(self, broker: aioredis.Redis) -> int:
+        """Jobs a worker has started and not finished, by the backend's own bookkeeping."""
         ...
 
     def result_key(self, job_id: str) -> str: ...
@@ -125,6 +130,9 @@ class ArqDeployment:
         ]
         return int(await broker.exists(*keys)) == len(keys)
 
+    async def running(self, broker: aioredis.Redis) -> int:
+        return len([key async for key in broker.scan_iter(match=in_progress_key_prefix + "*")])
+
     def result_key(self, job_id: str) -> str:
         return result_key_prefix + job_id
 
@@ -170,6 +178,10 @@ class StreaqDeployment:
     async def workers_ready(self, broker: aioredis.Redis, processes: int) -> bool:
         found = [key async for key in broker.scan_iter(match=STREAQ_HEALTH + "*")]
         return len(found) >= processes
+
+    async def running(self, broker: aioredis.Redis) -> int:
+        found: int = await broker.scard(STREAQ_RUNNING)  # type: ignore[misc]
+        return found
 
     def result_key(self, job_id: str) -> str:
         return STREAQ_RESULTS + job_id
