@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 # How long the watch thread may block before it looks again; bounds the delay of a
 # cancellation that arrives without the stop event.
 RUST_TIMEOUT_MS = 1_000
+CARRY_SECONDS = RUST_TIMEOUT_MS / 1000 + 0.5
+"""How long a replaced watch is given to yield what it saw (its yield on timeout comes
+within RUST_TIMEOUT_MS; with changes flowing, within the debounce)."""
 REWATCH_ROUNDS = 10
 """How often a watch is set up again while folders keep appearing during its set-up."""
 
@@ -97,6 +100,17 @@ class _OsWatch:
         if changes is not None:
             self.pending = asyncio.ensure_future(_next_batch(self.batches))
         return changes
+
+    async def last_batch(self, within_seconds: float) -> set[tuple[Change, str]]:
+        """What this watch has seen and not yet yielded, waiting at most `within_seconds` for
+        it (it yields once its changes settle, or an empty batch each RUST_TIMEOUT_MS)."""
+        done, _ = await asyncio.wait({self.pending}, timeout=within_seconds)
+        if not done:
+            return set()
+        changes = self.pending.result()
+        if changes is not None:
+            self.pending = asyncio.ensure_future(_next_batch(self.batches))
+        return changes or set()
 
     async def close(self) -> None:
         self.halt.set()
@@ -239,8 +253,11 @@ class LibraryWatcher:
                 self._watching()
                 adds_folders = bool(changes) and await asyncio.to_thread(_adds_folders, changes)
                 if adds_folders:
-                    watch, folders, appeared = await self._rewatch(watch, folders, stop_event)
-                    changes = {*changes, *((Change.added, str(folder)) for folder in appeared)}
+                    watch, folders, appeared, carried = await self._rewatch(
+                        watch, folders, stop_event
+                    )
+                    added = {(Change.added, str(folder)) for folder in appeared}
+                    changes = {*changes, *carried, *added}
                 if changes:
                     await self.handle_changes(changes)
         finally:
@@ -249,7 +266,7 @@ class LibraryWatcher:
 
     async def _rewatch(
         self, watch: _OsWatch, folders: list[Path], stop_event: asyncio.Event
-    ) -> tuple[_OsWatch, list[Path], list[Path]]:
+    ) -> tuple[_OsWatch, list[Path], list[Path], set[tuple[Change, str]]]:
         """A watch of every folder there is now, opened before the old one closes; returns
         it, its folders and the folders that appeared since `folders`, for the mapping to
         walk (what landed in them before they were watched is found that way).
@@ -260,6 +277,7 @@ class LibraryWatcher:
         `make bench`'s copy of 1,000 files in 40 folders: one album's files were never seen.
         """
         before = set(folders)
+        carried: set[tuple[Change, str]] = set()
         for _ in range(REWATCH_ROUNDS):
             now = await asyncio.to_thread(watched_folders, self.music_root)
             if now == folders:
@@ -268,8 +286,14 @@ class LibraryWatcher:
             folders = now
             watch = self._open_watch(folders, stop_event)
             await asyncio.sleep(0)  # the new OS watch exists from here on
+            # What the old watch saw since its last batch is in no other watch: taken before
+            # it closes (the new one may see some of it again: a repeat is harmless). Twice:
+            # a batch it had ready may end before the new watch was in place, and its next
+            # one holds what came in between.
+            for _ in range(2):
+                carried |= await replaced.last_batch(CARRY_SECONDS)
             await replaced.close()
-        return watch, folders, [folder for folder in folders if folder not in before]
+        return watch, folders, [folder for folder in folders if folder not in before], carried
 
     def _open_watch(self, folders: list[Path], stop_event: asyncio.Event) -> _OsWatch:
         return _OsWatch(
