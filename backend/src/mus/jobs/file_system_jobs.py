@@ -79,12 +79,12 @@ async def index_file(file_path: str, *, job_name: str) -> JobResult:
         return await _index_file(runtime, file_path, job_name)
 
 
-async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> JobResult:
+def _read_or_refuse(runtime: JobRuntime, file_path: str) -> FastMetadata | JobResult:
+    """The file's fast metadata, or the outcome that says why it has none (blocking): one
+    rule for a single new file and for each file of a batch."""
     try:
         absolute = library_file(runtime, file_path)
-        metadata = await asyncio.to_thread(
-            read_fast_metadata, absolute, runtime.settings.music_dir_path
-        )
+        return read_fast_metadata(absolute, runtime.settings.music_dir_path)
     except (PathOutsideLibraryError, NotARegularFileError) as exc:
         return {"outcome": "rejected", "reason": str(exc)}
     except FileNotFoundError:
@@ -92,6 +92,12 @@ async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> Job
     except EmptyAudioFileError:
         # Still being written: the modification that fills it will come as its own event.
         return {"outcome": "empty"}
+
+
+async def _index_file(runtime: JobRuntime, file_path: str, job_name: str) -> JobResult:
+    metadata = await asyncio.to_thread(_read_or_refuse, runtime, file_path)
+    if not isinstance(metadata, FastMetadata):
+        return metadata
     async with runtime.database.session() as session:
         repo = TrackRepository(session)
         track, before = await repo.upsert_one(metadata)
@@ -136,11 +142,11 @@ async def _index_files(runtime: JobRuntime, paths: list[str], job_name: str) -> 
     def count(outcome: str) -> None:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-    read = await asyncio.to_thread(_read_all, runtime, paths)
+    read = await asyncio.to_thread(lambda: [_read_or_refuse(runtime, path) for path in paths])
     found = [metadata for metadata in read if isinstance(metadata, FastMetadata)]
-    for outcome in read:
-        if not isinstance(outcome, FastMetadata):
-            count(outcome)
+    for refused in read:
+        if not isinstance(refused, FastMetadata):
+            count(refused["outcome"])
     indexed: list[tuple[Track, Track | None]] = []
     async with runtime.database.session() as session:
         repo = TrackRepository(session)
@@ -174,25 +180,9 @@ async def _index_files(runtime: JobRuntime, paths: list[str], job_name: str) -> 
         job_name,
         len(indexed),
         len(paths),
-        ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())),
+        ", ".join(f"{number} {outcome}" for outcome, number in sorted(outcomes.items())),
     )
     return {"outcome": "batch", "files": len(paths), "outcomes": dict(sorted(outcomes.items()))}
-
-
-def _read_all(runtime: JobRuntime, paths: list[str]) -> list[FastMetadata | str]:
-    """Each file's fast metadata, or why it has none (blocking; one call for the batch)."""
-    found: list[FastMetadata | str] = []
-    for file_path in paths:
-        try:
-            absolute = library_file(runtime, file_path)
-            found.append(read_fast_metadata(absolute, runtime.settings.music_dir_path))
-        except (PathOutsideLibraryError, NotARegularFileError):
-            found.append("rejected")
-        except FileNotFoundError:
-            found.append("missing")
-        except EmptyAudioFileError:
-            found.append("empty")  # still being written: its modification comes as an event
-    return found
 
 
 async def handle_file_created(file_path: str) -> JobResult:

@@ -96,21 +96,20 @@ class _OsWatch:
         # asyncio.wait, not await: a cancellation must not cancel the watch task before
         # `halt` tells its thread to return.
         await asyncio.wait({self.pending})
-        changes = self.pending.result()
-        if changes is not None:
-            self.pending = asyncio.ensure_future(_next_batch(self.batches))
-        return changes
+        return self._take_pending()
 
     async def last_batch(self, within_seconds: float) -> set[tuple[Change, str]]:
         """What this watch has seen and not yet yielded, waiting at most `within_seconds` for
         it (it yields once its changes settle, or an empty batch each RUST_TIMEOUT_MS)."""
         done, _ = await asyncio.wait({self.pending}, timeout=within_seconds)
-        if not done:
-            return set()
+        return (self._take_pending() or set()) if done else set()
+
+    def _take_pending(self) -> set[tuple[Change, str]] | None:
+        """The finished batch (None: the watch ended), the next one asked for meanwhile."""
         changes = self.pending.result()
         if changes is not None:
             self.pending = asyncio.ensure_future(_next_batch(self.batches))
-        return changes or set()
+        return changes
 
     async def close(self) -> None:
         self.halt.set()
